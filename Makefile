@@ -1,0 +1,85 @@
+# The one list of commands. `make run` and `make test` set up everything they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      ?= .venv
+BIN       := $(VENV)/bin
+PY        := $(BIN)/python
+RASA      := $(PY) -m rasa
+# Python 3.10 (rasa 3.6 needs it): python3.10 on PATH, else pyenv's.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
+                 $$p -c 'import sys; assert sys.version_info[:2]==(3,10)' 2>/dev/null && { echo $$p; break; }; done)
+
+export ASSISTANT_ENV          ?= dev
+export ASSISTANT_DATABASE_URL ?= sqlite:///$(CURDIR)/var/assistant.db
+export ASSISTANT_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL   := 2
+export PYTHONWARNINGS         ?= ignore::DeprecationWarning
+
+TRAIN_INPUTS := config.yml domain.yml $(wildcard nlu_data/*.yml) $(wildcard stories/*.yml) build/spacy-en/meta.json
+
+.PHONY: help run test bench train validate nlu spacy db install clean test-unit test-conversations test-e2e browser-deps
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 is needed (rasa 3.6): install it (e.g. pyenv install 3.10)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip wheel "setuptools<70"
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed ## Create the virtual environment and install everything
+
+build/spacy-en/meta.json: $(VENV)/.installed assistant/nlp.py
+	$(PY) -m assistant build-spacy --force
+
+spacy: build/spacy-en/meta.json ## Build the spaCy pipeline (official packages only)
+
+nlu_data/faq.yml: content/faqs.yml assistant/content.py $(VENV)/.installed
+	$(PY) -m assistant nlu
+
+nlu: nlu_data/faq.yml ## Regenerate nlu_data/faq.yml from content/faqs.yml
+
+models/.trained: $(TRAIN_INPUTS) nlu_data/faq.yml
+	$(RASA) train --data nlu_data stories --config config.yml --domain domain.yml --out models
+	touch $@
+
+train: install spacy models/.trained ## Train the Rasa model if the data changed
+
+validate: install nlu ## Validate the Rasa training data
+	$(RASA) data validate --data nlu_data stories --config config.yml --domain domain.yml
+
+db: install ## Migrate the database and load FAQ content (dev: demo users)
+	$(PY) -m assistant db upgrade
+	$(PY) -m assistant content load
+	@if [ "$$ASSISTANT_ENV" = dev ]; then $(PY) -m assistant demo-users; fi
+
+run: install spacy nlu train db ## Set up everything and start the assistant (prints the URL)
+	$(PY) -m assistant run
+
+browser-deps: ## Install Debian's chromium and chromium-driver if missing
+	@command -v chromedriver >/dev/null && command -v chromium >/dev/null || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "warning: could not install chromium; the browser test will be skipped"; }
+
+test-unit: install spacy nlu ## Unit, action and API tests (SQLite, and PostgreSQL when reachable)
+	$(PY) -m pytest -m "not e2e and not browser" -q
+
+test-conversations: train ## Rasa conversation tests (fail on any prediction error)
+	$(RASA) test core --stories tests/conversations --model models --endpoints endpoints.yml \
+	  --fail-on-prediction-errors --out results/core
+
+test-e2e: train browser-deps ## End-to-end and browser tests against the running stack
+	$(PY) -m pytest -m "e2e or browser" -q
+
+test: validate test-unit test-conversations test-e2e ## Everything CI runs
+
+bench: train db ## Benchmark: FAQ accuracy, latency at 1 and 20 users, training time, memory
+	$(PY) -m assistant bench
+
+clean: ## Remove built artefacts (keeps the database)
+	rm -rf build models results .pytest_cache

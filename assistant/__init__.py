@@ -1,0 +1,1 @@
+"""Chat assistant for probation practitioners (Offender Engagement Programme)."""

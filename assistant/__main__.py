@@ -1,0 +1,6 @@
+"""Entry point: ``python -m assistant ...``."""
+import sys
+
+from assistant.cli import main
+
+sys.exit(main())

@@ -1,0 +1,249 @@
+"""Command-line interface: ``python -m assistant <command>`` (see ``--help``)."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+from assistant.config import PROJECT_ROOT, get_settings
+
+NLU_FILE = PROJECT_ROOT / "nlu_data" / "faq.yml"
+SPACY_DIR = PROJECT_ROOT / "build" / "spacy-en"
+DEMO_CREDENTIALS = PROJECT_ROOT / "var" / "demo-users.txt"
+
+
+def cmd_build_spacy(args) -> int:
+    """Build the spaCy pipeline folder Rasa loads (skipped if present unless --force)."""
+    from assistant.nlp import build_to_disk
+
+    out = Path(args.out)
+    if (out / "meta.json").exists() and not args.force:
+        print(f"spaCy pipeline already built at {out}")
+        return 0
+    build_to_disk(out)
+    print(f"spaCy pipeline built at {out}")
+    return 0
+
+
+def cmd_nlu(args) -> int:
+    """Generate nlu_data/faq.yml from content/faqs.yml (``--check``: fail if out of date)."""
+    from assistant.content import load_faq_file, render_nlu
+
+    text = render_nlu(load_faq_file(get_settings().content_dir / "faqs.yml"))
+    current = NLU_FILE.read_text(encoding="utf-8") if NLU_FILE.exists() else ""
+    if args.check:
+        if current != text:
+            print("nlu_data/faq.yml is out of date: run `make nlu`", file=sys.stderr)
+            return 1
+        print("nlu_data/faq.yml is up to date")
+        return 0
+    if current != text:
+        NLU_FILE.write_text(text, encoding="utf-8")
+        print("wrote nlu_data/faq.yml")
+    return 0
+
+
+def cmd_db_upgrade(args) -> int:
+    """Apply database migrations."""
+    from assistant.migrations import upgrade
+
+    upgrade(get_settings().database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_content_load(args) -> int:
+    """Load content/faqs.yml into the database (existing FAQs kept unless --overwrite)."""
+    from assistant.content import ContentError, load_faq_file, seed_faqs
+    from assistant.db import session_scope
+
+    settings = get_settings()
+    try:
+        items = load_faq_file(Path(args.file) if args.file else settings.content_dir / "faqs.yml")
+    except ContentError as exc:
+        print(f"content error: {exc}", file=sys.stderr)
+        return 1
+    with session_scope(settings.database_url) as session:
+        counts = seed_faqs(items, session=session, overwrite=args.overwrite)
+    print("FAQs: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_content_export(args) -> int:
+    """Export the FAQs in the database to a content file (default: content/faqs.yml)."""
+    from assistant.content import dump_yaml, export_faqs
+    from assistant.db import session_scope
+
+    settings = get_settings()
+    out = Path(args.out) if args.out else settings.content_dir / "faqs.yml"
+    with session_scope(settings.database_url) as session:
+        data = export_faqs(session=session)
+    header = "# FAQ content exported from the database by `python -m assistant content export`.\n"
+    out.write_text(header + dump_yaml(data), encoding="utf-8")
+    print(f"exported {len(data)} FAQs to {out}")
+    return 0
+
+
+def cmd_users_create(args) -> int:
+    """Create an account; the password is read from stdin (--password-stdin) or prompted."""
+    from assistant.db import session_scope
+    from assistant.users import UserError, create_user
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat password: "):
+            print("passwords do not match", file=sys.stderr)
+            return 1
+    try:
+        with session_scope(get_settings().database_url) as session:
+            user = create_user(
+                username=args.username, password=password, role=args.role,
+                display_name=args.display_name, manager_username=args.manager, session=session,
+            )
+            print(f"created {user.role} {user.username} (id {user.id})")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+DEMO_USERS = [
+    # username, display name, role, manager
+    ("mgr.demo", "Demo Manager", "manager", None),
+    ("po.demo", "Demo Practitioner", "practitioner", "mgr.demo"),
+    ("po2.demo", "Second Demo Practitioner", "practitioner", "mgr.demo"),
+    ("team.demo", "Demo Programme Team", "programme", None),
+]
+
+
+def cmd_demo_users(args) -> int:
+    """Dev only: create synthetic demo users (once) and print their credentials."""
+    from assistant.db import session_scope
+    from assistant.users import create_user, get_user_by_username
+
+    settings = get_settings()
+    if not settings.is_dev:
+        print("demo users are only created in dev (ASSISTANT_ENV=dev)", file=sys.stderr)
+        return 1
+    DEMO_CREDENTIALS.parent.mkdir(parents=True, exist_ok=True)
+    saved = {}
+    if DEMO_CREDENTIALS.exists():
+        for line in DEMO_CREDENTIALS.read_text().splitlines():
+            if line.count(" ") >= 2:
+                role, username, password = line.split(" ", 2)
+                saved[username] = password
+    lines = []
+    with session_scope(settings.database_url) as session:
+        for username, name, role, manager in DEMO_USERS:
+            password = saved.get(username)
+            if get_user_by_username(username, session=session) is None:
+                password = secrets.token_urlsafe(9)
+                create_user(username=username, password=password, role=role, display_name=name,
+                            manager_username=manager, session=session)
+            lines.append(f"{role} {username} {password or '(set earlier; see var/demo-users.txt)'}")
+    DEMO_CREDENTIALS.write_text("\n".join(lines) + "\n")
+    os.chmod(DEMO_CREDENTIALS, 0o600)
+    print("Demo users (synthetic, dev only): role username password")
+    for line in lines:
+        print("  " + line)
+    return 0
+
+
+def cmd_run(args) -> int:
+    """Start the action server, Rasa and the web app; print the URL; stop on Ctrl-C."""
+    from assistant.stack import Ports, StackError, start_stack
+
+    settings = get_settings()
+    ports = Ports(actions=args.actions_port, rasa=args.rasa_port, web=args.port)
+    print("starting the action server, Rasa (loading the model takes a minute) and the web app...")
+    try:
+        stack = start_stack(settings.database_url, ports, settings.rasa_token, PROJECT_ROOT / "var" / "logs")
+    except StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"\nThe assistant is running: {stack.web_url}\n(logs in var/logs/; Ctrl-C to stop)")
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    try:
+        while not stopping:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} stopped unexpectedly (code {proc.returncode}); see var/logs/{name}.log")
+                    stopping.append(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    stack.stop_all()
+    print("stopped")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    """Run the benchmark (accuracy, latency, training time, memory) and print a table."""
+    from assistant.bench import run_bench
+
+    return run_bench(skip_training=args.skip_training, requests_per_user=args.requests)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for all commands."""
+    parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build-spacy", help=cmd_build_spacy.__doc__)
+    p.add_argument("--out", default=str(SPACY_DIR))
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_build_spacy)
+
+    p = sub.add_parser("nlu", help=cmd_nlu.__doc__)
+    p.add_argument("--check", action="store_true")
+    p.set_defaults(func=cmd_nlu)
+
+    db = sub.add_parser("db", help="database commands").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help=cmd_db_upgrade.__doc__).set_defaults(func=cmd_db_upgrade)
+
+    content = sub.add_parser("content", help="FAQ content").add_subparsers(dest="content_command", required=True)
+    p = content.add_parser("load", help=cmd_content_load.__doc__)
+    p.add_argument("--file")
+    p.add_argument("--overwrite", action="store_true")
+    p.set_defaults(func=cmd_content_load)
+    p = content.add_parser("export", help=cmd_content_export.__doc__)
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_content_export)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    p = users.add_parser("create", help=cmd_users_create.__doc__)
+    p.add_argument("--username", required=True)
+    p.add_argument("--role", required=True, choices=["practitioner", "manager", "programme"])
+    p.add_argument("--display-name")
+    p.add_argument("--manager", help="username of the line manager")
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_users_create)
+
+    sub.add_parser("demo-users", help=cmd_demo_users.__doc__).set_defaults(func=cmd_demo_users)
+
+    p = sub.add_parser("run", help=cmd_run.__doc__)
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--rasa-port", type=int, default=5005)
+    p.add_argument("--actions-port", type=int, default=5055)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("bench", help=cmd_bench.__doc__)
+    p.add_argument("--skip-training", action="store_true")
+    p.add_argument("--requests", type=int, default=10, help="messages per user in the latency runs")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Parse ``argv`` and run the command."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)

@@ -1,0 +1,65 @@
+"""Application settings, read from the environment (prefix ``ASSISTANT_``).
+
+Nothing is read at import time: call :func:`get_settings`.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from pydantic import BaseSettings, Field, root_validator
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEV_RASA_TOKEN = "dev-only-rasa-token"
+
+
+class Settings(BaseSettings):
+    """Settings for the web app, the actions and the CLI."""
+
+    env: str = Field("dev", description="dev, test or prod")
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: Optional[str] = None
+    action_server_url: str = "http://127.0.0.1:5055"
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    session_hours: float = 8.0
+    cookie_secure: bool = False
+    max_message_chars: int = 1000
+    rasa_timeout_seconds: float = 20.0
+    # Response selector thresholds: answer at or above ``answer_threshold``,
+    # suggest ("Did you mean...") at or above ``suggest_threshold``, else decline.
+    answer_threshold: float = 0.5
+    suggest_threshold: float = 0.12
+    content_dir: Path = PROJECT_ROOT / "content"
+    retention_days: int = 365
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    class Config:
+        env_prefix = "ASSISTANT_"
+
+    @root_validator(skip_on_failure=True)
+    def _secrets_outside_dev(cls, values):  # noqa: N805 - pydantic validator
+        """Secrets have a default only in dev and test; elsewhere they must be set."""
+        if values.get("rasa_token") is None:
+            if values.get("env") in ("dev", "test"):
+                values["rasa_token"] = DEV_RASA_TOKEN
+            else:
+                raise ValueError("ASSISTANT_RASA_TOKEN must be set outside dev")
+        if values.get("env") == "prod" and values["rasa_token"] == DEV_RASA_TOKEN:
+            raise ValueError("ASSISTANT_RASA_TOKEN must not be the dev token in prod")
+        return values
+
+    @property
+    def is_dev(self) -> bool:
+        """True in the development environment (demo users are allowed)."""
+        return self.env == "dev"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (cached; clear with ``get_settings.cache_clear()``)."""
+    return Settings()

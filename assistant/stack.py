@@ -1,0 +1,153 @@
+"""Start and stop the three processes: action server, Rasa server, web app.
+
+Used by ``python -m assistant run``, the end-to-end tests and the benchmark.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import httpx
+
+from assistant.config import PROJECT_ROOT
+
+
+class StackError(RuntimeError):
+    """A process did not start or become healthy in time."""
+
+
+@dataclass
+class Ports:
+    """The ports the three processes listen on (all on 127.0.0.1)."""
+
+    actions: int = 5055
+    rasa: int = 5005
+    web: int = 8000
+
+
+@dataclass
+class Stack:
+    """The running processes and where they listen."""
+
+    ports: Ports
+    env: Dict[str, str]
+    log_dir: Path
+    procs: Dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def web_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.web}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rasa}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.actions}"
+
+    def pids(self) -> Dict[str, int]:
+        """Process id of each running process."""
+        return {name: p.pid for name, p in self.procs.items() if p.poll() is None}
+
+    def start(self, name: str, timeout: float = 240.0) -> None:
+        """Start one process (``actions``, ``rasa`` or ``web``) and wait until it is healthy."""
+        cmd, health = self._command(name)
+        log = open(self.log_dir / f"{name}.log", "ab")
+        self.procs[name] = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_healthy(name, health, timeout)
+
+    def stop(self, name: str) -> None:
+        """Stop one process (SIGTERM, then SIGKILL after 15 s)."""
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+
+    def stop_all(self) -> None:
+        """Stop every process, web app first."""
+        for name in ("web", "rasa", "actions"):
+            self.stop(name)
+
+    def _command(self, name: str):
+        py = sys.executable
+        token = self.env["ASSISTANT_RASA_TOKEN"]
+        if name == "actions":
+            # rasa-sdk has no --interface flag; it binds to SANIC_HOST (set to 127.0.0.1)
+            return [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports.actions)], \
+                f"{self.actions_url}/health"
+        if name == "rasa":
+            return [py, "-m", "rasa", "run", "--enable-api", "-i", "127.0.0.1",
+                    "-p", str(self.ports.rasa), "--auth-token", token,
+                    "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+                    "--model", self.env.get("ASSISTANT_MODEL_PATH", "models")], \
+                f"{self.rasa_url}/status?token={token}"
+        if name == "web":
+            return [py, "-m", "uvicorn", "assistant.web.app:create_app", "--factory",
+                    "--host", "127.0.0.1", "--port", str(self.ports.web), "--no-access-log"], \
+                f"{self.web_url}/healthz"
+        raise ValueError(name)
+
+    def _wait_healthy(self, name: str, url: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        proc = self.procs[name]
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise StackError(f"{name} exited with code {proc.returncode}; see {self.log_dir / (name + '.log')}")
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise StackError(f"{name} was not healthy after {timeout:.0f} s; see {self.log_dir / (name + '.log')}")
+
+
+def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment for the three processes, pointing them at each other."""
+    env = dict(os.environ)
+    env.update({
+        "ASSISTANT_DATABASE_URL": database_url,
+        "ASSISTANT_ACTION_ENDPOINT": f"http://127.0.0.1:{ports.actions}/webhook",
+        "ASSISTANT_ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
+        "ASSISTANT_RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "ASSISTANT_RASA_TOKEN": rasa_token,
+        "ASSISTANT_WEB_PORT": str(ports.web),
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_TELEMETRY_ENABLED": "false",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    })
+    env.update(extra or {})
+    return env
+
+
+def start_stack(database_url: str, ports: Ports, rasa_token: str, log_dir: Path,
+                extra_env: Optional[Dict[str, str]] = None, only: Optional[List[str]] = None) -> Stack:
+    """Start actions, Rasa and the web app; stop what started if any fails."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(ports=ports, env=stack_env(database_url, ports, rasa_token, extra_env), log_dir=log_dir)
+    try:
+        for name in only or ("actions", "rasa", "web"):
+            stack.start(name)
+    except BaseException:
+        stack.stop_all()
+        raise
+    return stack

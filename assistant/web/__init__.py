@@ -1,0 +1,1 @@
+"""The FastAPI web app: the only door for users."""

@@ -1,0 +1,102 @@
+"""The web app factory: ``create_app()`` (uvicorn: ``assistant.web.app:create_app --factory``)."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Optional
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from assistant.config import Settings, get_settings
+from assistant.web import routes_auth, routes_chat
+from assistant.web.deps import ApiError
+from assistant.web.rasa_client import RasaClient
+
+WEB_DIR = Path(__file__).resolve().parent
+MAX_BODY_BYTES = 200_000
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def _error(status: int, message: str, code: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, "code": code, **extra}, status_code=status)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError):
+        return _error(exc.status_code, exc.detail, exc.code)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException):
+        message = {404: "Not found.", 405: "Method not allowed."}.get(exc.status_code, str(exc.detail))
+        return _error(exc.status_code, message, "http_error")
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError):
+        errors = exc.errors()
+        if any(e.get("type") == "value_error.jsondecode" for e in errors):
+            return _error(400, "The request body is not valid JSON.", "malformed_json")
+        fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors})
+        return _error(422, "Invalid request: check " + ", ".join(fields) + ".", "invalid_request",
+                      details=[{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors])
+
+
+def create_app(settings: Optional[Settings] = None) -> FastAPI:
+    """Build the web app; nothing is connected until it starts."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
+                                    settings.action_server_url, settings.rasa_timeout_seconds)
+        try:
+            yield
+        finally:
+            await app.state.rasa.close()
+
+    app = FastAPI(title="Probation practice assistant", lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
+    app.state.settings = settings
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.url.path.startswith("/api/"):
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype != "application/json":
+                return _error(415, "Send JSON (Content-Type: application/json).", "unsupported_media_type")
+            length = request.headers.get("content-length")
+            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+                return _error(413, "The request is too large.", "too_large")
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    _install_error_handlers(app)
+    app.include_router(routes_auth.router)
+    app.include_router(routes_chat.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict:
+        return {"ok": True}
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "templates" / "index.html")
+
+    return app

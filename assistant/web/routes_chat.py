@@ -1,0 +1,92 @@
+"""Chat: relay messages to Rasa as the logged-in user, history, feedback."""
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.config import Settings
+from assistant.faq import FeedbackError, feedback_for_answers, record_feedback
+from assistant.models import Faq, User
+from assistant.web import render
+from assistant.web.deps import ApiError, current_user, get_db, get_settings_dep
+from assistant.web.rasa_client import AssistantUnavailable
+from assistant.web.schemas import ChatRequest, ChatResponse, FeedbackOut, FeedbackRequest
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/api")
+
+UNAVAILABLE = ("The assistant is unavailable right now, so your message was not answered. "
+               "Please try again in a few minutes.")
+
+
+def _questions(db: Session) -> dict:
+    return dict(db.execute(select(Faq.key, Faq.question)).all())
+
+
+def _clean_message(body: ChatRequest, settings: Settings) -> str:
+    if body.payload is not None:
+        if render.payload_key(body.payload) is None:
+            raise ApiError(422, "That button is not recognised.", "bad_payload")
+        return body.payload
+    text = (body.message or "").strip()
+    # Free text must not be read as a Rasa command ("/intent{...}").
+    text = text.lstrip("/").strip()
+    if not text:
+        raise ApiError(422, "Please type a message.", "empty_message")
+    if len(text) > settings.max_message_chars:
+        raise ApiError(
+            422, f"Your message is {len(text):,} characters long; please keep it under "
+                 f"{settings.max_message_chars:,} characters.", "message_too_long")
+    return text
+
+
+@router.post("/chat", response_model=ChatResponse)
+async def chat(body: ChatRequest, request: Request, user: User = Depends(current_user),
+               settings: Settings = Depends(get_settings_dep)) -> ChatResponse:
+    """Send one message to the assistant and return its replies."""
+    message = _clean_message(body, settings)
+    client = request.app.state.rasa
+    try:
+        items = await client.send(str(user.id), message)
+    except AssistantUnavailable:
+        logger.warning("Rasa unavailable")
+        raise ApiError(503, UNAVAILABLE, "assistant_unavailable")
+    messages = render.from_webhook(items)
+    if not messages:
+        healthy = await client.actions_healthy()
+        logger.warning("empty reply from Rasa (action server healthy: %s)", healthy)
+        raise ApiError(503, UNAVAILABLE, "assistant_unavailable")
+    return ChatResponse(messages=messages)
+
+
+@router.get("/history", response_model=ChatResponse)
+async def history(request: Request, user: User = Depends(current_user),
+                  db: Session = Depends(get_db)) -> ChatResponse:
+    """The conversation so far (from Rasa's tracker store), with the user's feedback."""
+    try:
+        events = await request.app.state.rasa.events(str(user.id))
+    except AssistantUnavailable:
+        raise ApiError(503, "Your conversation can't be loaded because the assistant is "
+                            "unavailable right now. Please try again in a few minutes.",
+                       "assistant_unavailable")
+    messages = render.from_events(events, _questions(db))
+    votes = feedback_for_answers(user.id, [m.answer_id for m in messages if m.answer_id], session=db)
+    for m in messages:
+        if m.answer_id in votes:
+            m.feedback = votes[m.answer_id]
+    return ChatResponse(messages=messages)
+
+
+@router.post("/feedback", response_model=FeedbackOut)
+def feedback(body: FeedbackRequest, user: User = Depends(current_user),
+             db: Session = Depends(get_db)) -> FeedbackOut:
+    """Record "helpful" / "not helpful" for an answer the user was given."""
+    try:
+        row = record_feedback(user_id=user.id, answer_id=body.answer_id, helpful=body.helpful, session=db)
+    except FeedbackError as exc:
+        raise ApiError(404, str(exc), "answer_not_found")
+    db.commit()
+    return FeedbackOut(answer_id=row.answer_id, faq_key=row.faq_key, helpful=row.helpful)

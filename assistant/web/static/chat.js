@@ -1,0 +1,151 @@
+// Chat page: login, send messages, render replies, feedback. No third-party code.
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const log = $("log"), form = $("chat-form"), box = $("message"), typing = $("typing");
+  let busy = false;
+
+  async function api(path, body) {
+    const opts = body === undefined ? { method: "GET" } :
+      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
+    let resp;
+    try {
+      resp = await fetch(path, Object.assign({ credentials: "same-origin" }, opts));
+    } catch (e) {
+      return { ok: false, status: 0, data: { error: "Can't reach the server. Check your connection and try again." } };
+    }
+    let data = {};
+    try { data = await resp.json(); } catch (e) { data = { error: "Unexpected response from the server." }; }
+    return { ok: resp.ok, status: resp.status, data };
+  }
+
+  function showLogin(message) {
+    $("chat-view").hidden = true; $("whoami").hidden = true; $("login-view").hidden = false;
+    $("login-error").textContent = message || "";
+    $("username").focus();
+  }
+
+  async function showChat(user) {
+    $("login-view").hidden = true; $("chat-view").hidden = false; $("whoami").hidden = false;
+    $("user-name").textContent = user.display_name + " (" + user.role + ")";
+    log.textContent = "";
+    const r = await api("/api/history");
+    if (r.ok) {
+      r.data.messages.forEach(addMessage);
+      if (!r.data.messages.length) {
+        addMessage({ sender: "bot", html: "<p>Hello " + escapeHtml(user.display_name) +
+          ". Ask me about the new Probation Rules, professional discretion, or the programme's practice models (SEED, RSM, SPA, desistance).</p>" });
+      }
+    } else if (r.status === 401) { return showLogin(r.data.error); }
+    else { $("chat-error").textContent = r.data.error; }
+    box.focus();
+  }
+
+  function escapeHtml(s) {
+    const d = document.createElement("div"); d.textContent = s; return d.innerHTML;
+  }
+
+  function addMessage(m) {
+    const div = document.createElement("div");
+    div.className = "msg " + (m.sender === "user" ? "user" : "bot");
+    if (m.sender === "user") {
+      div.textContent = m.text;
+    } else {
+      const body = document.createElement("div");
+      body.className = "body";
+      body.innerHTML = m.html || "";  // rendered server-side with raw HTML disabled
+      div.appendChild(body);
+      if (m.type === "faq_answer") {
+        div.dataset.faqKey = m.faq_key || "";
+        if (m.source) {
+          const src = document.createElement("p");
+          src.className = "source"; src.textContent = "Source: " + m.source;
+          div.appendChild(src);
+        }
+        if (m.answer_id) div.appendChild(feedbackControls(m));
+      }
+      if (m.buttons && m.buttons.length) {
+        const wrap = document.createElement("div");
+        wrap.className = "buttons";
+        m.buttons.forEach((b) => {
+          const btn = document.createElement("button");
+          btn.type = "button"; btn.textContent = b.title;
+          btn.addEventListener("click", () => send({ payload: b.payload }, b.title));
+          wrap.appendChild(btn);
+        });
+        div.appendChild(wrap);
+      }
+    }
+    log.appendChild(div);
+    log.scrollTop = log.scrollHeight;
+    return div;
+  }
+
+  function feedbackControls(m) {
+    const wrap = document.createElement("div");
+    wrap.className = "feedback";
+    wrap.setAttribute("role", "group");
+    wrap.setAttribute("aria-label", "Was this answer helpful?");
+    const thanks = document.createElement("span");
+    thanks.className = "thanks"; thanks.setAttribute("aria-live", "polite");
+    [[true, "Helpful"], [false, "Not helpful"]].forEach(([value, label]) => {
+      const btn = document.createElement("button");
+      btn.type = "button"; btn.textContent = label;
+      btn.dataset.helpful = String(value);
+      btn.setAttribute("aria-pressed", String(m.feedback === value));
+      btn.addEventListener("click", async () => {
+        const r = await api("/api/feedback", { answer_id: m.answer_id, helpful: value });
+        if (r.ok) {
+          wrap.querySelectorAll("button").forEach((b) => b.setAttribute("aria-pressed", String(b === btn)));
+          thanks.textContent = "Thanks for your feedback.";
+        } else if (r.status === 401) { showLogin(r.data.error); }
+        else { thanks.textContent = r.data.error || "Feedback could not be saved."; }
+      });
+      wrap.appendChild(btn);
+    });
+    wrap.appendChild(thanks);
+    return wrap;
+  }
+
+  async function send(body, shownText) {
+    if (busy) return;
+    busy = true;
+    $("chat-error").textContent = "";
+    const pending = addMessage({ sender: "user", text: shownText });
+    typing.hidden = false; $("send").disabled = true;
+    const r = await api("/api/chat", body);
+    typing.hidden = true; $("send").disabled = false; busy = false;
+    if (r.ok) {
+      if (body.message !== undefined) box.value = "";
+      r.data.messages.forEach(addMessage);
+    } else {
+      pending.remove();  // not answered: the text stays in the box to send again
+      if (r.status === 401) return showLogin(r.data.error);
+      $("chat-error").textContent = r.data.error || "Something went wrong. Please try again.";
+    }
+    box.focus();
+  }
+
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = box.value.trim();
+    if (!text) { $("chat-error").textContent = "Please type a message."; return; }
+    send({ message: text }, text);
+  });
+  box.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+  });
+
+  $("login-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const r = await api("/api/login", { username: $("username").value, password: $("password").value });
+    if (r.ok) { $("password").value = ""; showChat(r.data); }
+    else { $("login-error").textContent = r.data.error || "Login failed."; }
+  });
+  $("logout").addEventListener("click", async () => { await api("/api/logout", {}); showLogin("You have logged out."); });
+
+  (async function start() {
+    const r = await api("/api/me");
+    if (r.ok) showChat(r.data); else showLogin(r.status === 401 && r.data.code === "session_expired" ? r.data.error : "");
+  })();
+})();
