@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     # Response selector thresholds: answer at or above ``answer_threshold``,
     # suggest ("Did you mean...") at or above ``suggest_threshold``, else decline.
     answer_threshold: float = 0.5
-    suggest_threshold: float = 0.12
+    suggest_threshold: float = 0.2
     content_dir: Path = PROJECT_ROOT / "content"
     retention_days: int = 365
     login_max_failures: int = 5

@@ -48,7 +48,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError):
         errors = exc.errors()
-        if any(e.get("type") == "value_error.jsondecode" for e in errors):
+        if any(e.get("type") in ("json_invalid", "value_error.jsondecode") for e in errors):
             return _error(400, "The request body is not valid JSON.", "malformed_json")
         fields = sorted({".".join(str(p) for p in e["loc"][1:]) or "body" for e in errors})
         return _error(422, "Invalid request: check " + ", ".join(fields) + ".", "invalid_request",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictStr
 
 
 class LoginRequest(BaseModel):
@@ -21,8 +21,8 @@ class UserOut(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    message: str = Field("", max_length=100_000)
-    payload: Optional[str] = Field(None, max_length=200)
+    message: StrictStr = Field("", max_length=100_000)
+    payload: Optional[StrictStr] = Field(None, max_length=200)
 
 
 class Button(BaseModel):
@@ -49,10 +49,10 @@ class ChatResponse(BaseModel):
 
 class FeedbackRequest(BaseModel):
     answer_id: str = Field(..., min_length=1, max_length=64)
-    helpful: bool
+    helpful: StrictBool
 
 
 class FeedbackOut(BaseModel):
     answer_id: str
     faq_key: str
-    helpful: bool
+    helpful: StrictBool
