@@ -70,7 +70,7 @@ test-unit: install spacy nlu ## Unit, action and API tests (SQLite, and PostgreS
 	$(PY) -m pytest -m "not e2e and not browser" -q
 
 test-conversations: train ## Rasa conversation tests (fail on any prediction error)
-	$(RASA) test core --stories tests/conversations --model models --endpoints endpoints.yml \
+	$(RASA) test core --stories tests/conversations --model models \
 	  --fail-on-prediction-errors --out results/core
 
 test-e2e: train browser-deps ## End-to-end and browser tests against the running stack

@@ -102,8 +102,9 @@ class Stack:
                 f"{self.rasa_url}/status?token={token}"
         if name == "web":
             return [py, "-m", "uvicorn", "assistant.web.app:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(self.ports.web), "--no-access-log"], \
-                f"{self.web_url}/healthz"
+                    "--host", "127.0.0.1", "--port", str(self.ports.web), "--no-access-log",
+                    # rasa pins an old websockets; the web app needs no websockets
+                    "--ws", "none"], f"{self.web_url}/healthz"
         raise ValueError(name)
 
     def _wait_healthy(self, name: str, url: str, timeout: float) -> None:

@@ -1,0 +1,65 @@
+"""Helpers for tests that run the real stack: Rasa, the action server and the web app."""
+from __future__ import annotations
+
+import socket
+import uuid
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from assistant.content import load_faq_file, seed_faqs
+from assistant.db import session_scope
+from assistant.migrations import upgrade
+from assistant.stack import Ports, start_stack
+from assistant.users import create_user
+from tests.conftest import PG_ADMIN_URL, ROOT
+
+TOKEN = "e2e-test-token"
+USERS = {"pat.e2e": ("practitioner", "pat e2e password"), "sam.e2e": ("practitioner", "sam e2e password")}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def model_available() -> bool:
+    """True if a trained model exists in models/."""
+    return any((ROOT / "models").glob("*.tar.gz"))
+
+
+def make_database(kind: str, tmp: Path) -> str:
+    """A new database (``sqlite`` file or ``postgresql`` database), migrated and seeded."""
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp / 'e2e.db'}"
+    else:
+        name = "e2e_" + uuid.uuid4().hex[:12]
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    upgrade(url)
+    with session_scope(url) as session:
+        seed_faqs(load_faq_file(ROOT / "content" / "faqs.yml"), session=session)
+        for username, (role, password) in USERS.items():
+            create_user(username=username, password=password, role=role, session=session)
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Drop a PostgreSQL database made by :func:`make_database` (SQLite files go with tmp)."""
+    if url.startswith("postgresql"):
+        name = url.rsplit("/", 1)[1]
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def launch(url: str, tmp: Path):
+    """Start the three processes on free ports against ``url``."""
+    ports = Ports(actions=free_port(), rasa=free_port(), web=free_port())
+    return start_stack(url, ports, TOKEN, tmp / "logs", extra_env={"ASSISTANT_ENV": "test"})
