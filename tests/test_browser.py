@@ -1,0 +1,91 @@
+"""Browser test: headless Chromium (Debian's chromium + chromium-driver) drives the chat page."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.e2e_stack import USERS, launch, make_database, model_available
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    if not model_available():
+        pytest.fail("no trained model in models/: run `make train` first")
+    tmp = tmp_path_factory.mktemp("browser")
+    running = launch(make_database("sqlite", tmp), tmp)
+    yield running
+    running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium/chromedriver not installed (make browser-deps)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver.set_window_size(1200, 900)
+    yield driver
+    driver.quit()
+
+
+def wait_for(driver, css, timeout=20, count=1):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, css)) >= count)
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def wait_text(driver, element_id, text, timeout=20):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.ID, element_id).text)
+
+
+def test_log_in_ask_see_the_answer_and_give_feedback(stack, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(stack.web_url)
+    wait_for(browser, "#login-form")
+    browser.find_element(By.ID, "username").send_keys("pat.e2e")
+    browser.find_element(By.ID, "password").send_keys("wrong password" + Keys.ENTER)
+    wait_text(browser, "login-error", "Incorrect username or password.")
+    browser.find_element(By.ID, "password").clear()
+    browser.find_element(By.ID, "password").send_keys(USERS["pat.e2e"][1] + Keys.ENTER)
+
+    box = wait_for(browser, "#chat-view:not([hidden]) #message")[0]
+    box.send_keys("what does SEED stand for?" + Keys.ENTER)  # keyboard only
+    answer = wait_for(browser, ".msg.bot[data-faq-key='seed_what_is']")[0]
+    assert "Skills for Effective Engagement and Development" in answer.text
+    assert "Source:" in answer.text
+    buttons = answer.find_elements(By.CSS_SELECTOR, ".feedback button")
+    assert [b.text for b in buttons] == ["Helpful", "Not helpful"]
+    buttons[0].click()
+    wait_for(browser, ".feedback button[aria-pressed='true']")
+    browser.save_screenshot(str(tmp_path / "chat.png"))
+
+    # script typed into the chat is shown as text, never run
+    box = browser.find_element(By.ID, "message")
+    box.send_keys("<img src=x onerror=alert(1)> what is RSM" + Keys.ENTER)
+    wait_for(browser, ".msg.bot[data-faq-key]", count=2)
+    users = browser.find_elements(By.CSS_SELECTOR, ".msg.user")
+    assert users[-1].text.startswith("<img src=x")
+    assert not browser.find_elements(By.CSS_SELECTOR, ".msg img")
+
+    # the conversation is shown again after a reload, with the feedback given
+    browser.refresh()
+    wait_for(browser, ".msg.bot[data-faq-key='seed_what_is']")
+    assert wait_for(browser, ".feedback button[aria-pressed='true']")
