@@ -171,7 +171,8 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10) -> int:
 
     results = {
         "accuracy": acc,
-        "misses": [r for r in rows if r[3] != r[1] or (r[1] == "out_of_scope" and r[2] != "decline")],
+        "misses": [r for r in rows if (r[1] != "out_of_scope" and (r[2], r[3]) != ("answer", r[1]))
+                   or (r[1] == "out_of_scope" and r[2] != "decline")],
         "latency_1_user_ms": {"n": len(one), "p50": percentile(one, 50), "p95": percentile(one, 95), "errors": one_err},
         "latency_20_users_ms": {"n": len(twenty), "p50": percentile(twenty, 50), "p95": percentile(twenty, 95),
                                 "errors": twenty_err},

@@ -135,3 +135,111 @@ class AnswerLog(Base):
     faq_key = Column(String(64), nullable=False, index=True)
     confidence = Column(Float, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ReflectionSet(Base):
+    """A question set (Gibbs, What? So what? Now what?, ...), loaded from content/reflection_sets.yml."""
+
+    __tablename__ = "reflection_sets"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(64), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    source = Column(Text, nullable=False)
+    is_default = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+
+    questions = relationship(
+        "ReflectionQuestion", back_populates="set", cascade="all, delete-orphan",
+        order_by="ReflectionQuestion.position",
+    )
+
+
+class ReflectionQuestion(Base):
+    __tablename__ = "reflection_questions"
+    __table_args__ = (UniqueConstraint("set_id", "qid", name="uq_reflection_question"),)
+
+    id = Column(Integer, primary_key=True)
+    set_id = Column(Integer, ForeignKey("reflection_sets.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    qid = Column(String(64), nullable=False)
+    ask = Column(Text, nullable=False)
+
+    set = relationship("ReflectionSet", back_populates="questions")
+
+
+class SupervisionSession(Base):
+    """A supervision session that took place (recorded by a case-management system or the practitioner)."""
+
+    __tablename__ = "supervision_sessions"
+    __table_args__ = (UniqueConstraint("practitioner_id", "external_ref", name="uq_session_external_ref"),)
+
+    id = Column(Integer, primary_key=True)
+    practitioner_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    occurred_at = Column(DateTime, nullable=False)
+    external_ref = Column(String(100), nullable=True)
+    created_by = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class ReflectionPrompt(Base):
+    """A request to reflect, from a manager or after a recorded session."""
+
+    __tablename__ = "reflection_prompts"
+
+    id = Column(Integer, primary_key=True)
+    practitioner_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    manager_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    session_id = Column(Integer, ForeignKey("supervision_sessions.id", ondelete="SET NULL"), nullable=True)
+    set_key = Column(String(64), nullable=False)
+    note = Column(Text, nullable=True)
+    due_date = Column(Date, nullable=True)
+    deliver_after = Column(DateTime, nullable=False, default=utcnow)
+    status = Column(String(16), nullable=False, default="pending")  # pending|started|completed|dismissed
+    snoozed_until = Column(DateTime, nullable=True)
+    delivered_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    completed_at = Column(DateTime, nullable=True)
+
+
+class Reflection(Base):
+    """One reflection; private to its author unless shared with their line manager."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (UniqueConstraint("author_id", "run_id", name="uq_reflection_run"),)
+
+    id = Column(Integer, primary_key=True)
+    author_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    run_id = Column(String(64), nullable=False)  # conversation + form run: makes saving idempotent
+    set_key = Column(String(64), nullable=False)
+    set_name = Column(String(200), nullable=False)
+    status = Column(String(16), nullable=False, default="in_progress")  # in_progress|completed
+    shared = Column(Boolean, nullable=False, default=False)
+    shared_at = Column(DateTime, nullable=True)
+    session_id = Column(Integer, ForeignKey("supervision_sessions.id", ondelete="SET NULL"), nullable=True)
+    prompt_id = Column(Integer, ForeignKey("reflection_prompts.id", ondelete="SET NULL"), nullable=True)
+    started_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    completed_at = Column(DateTime, nullable=True)
+
+    answers = relationship(
+        "ReflectionAnswer", back_populates="reflection", cascade="all, delete-orphan",
+        order_by="ReflectionAnswer.position",
+    )
+
+
+class ReflectionAnswer(Base):
+    __tablename__ = "reflection_answers"
+    __table_args__ = (UniqueConstraint("reflection_id", "qid", name="uq_reflection_answer"),)
+
+    id = Column(Integer, primary_key=True)
+    reflection_id = Column(Integer, ForeignKey("reflections.id", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    qid = Column(String(64), nullable=False)
+    question = Column(Text, nullable=False)
+    answer = Column(Text, nullable=True)  # None when skipped
+    skipped = Column(Boolean, nullable=False, default=False)
+    masked_count = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    reflection = relationship("Reflection", back_populates="answers")

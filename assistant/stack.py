@@ -95,7 +95,7 @@ class Stack:
             return [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports.actions)], \
                 f"{self.actions_url}/health"
         if name == "rasa":
-            return [py, "-m", "rasa", "run", "--enable-api", "-i", "127.0.0.1",
+            return [py, "-m", "assistant.rasa_server", "run", "--enable-api", "-i", "127.0.0.1",
                     "-p", str(self.ports.rasa), "--auth-token", token,
                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                     "--model", self.env.get("ASSISTANT_MODEL_PATH", "models")], \
@@ -133,6 +133,9 @@ def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[
         "ASSISTANT_RASA_TOKEN": rasa_token,
         "ASSISTANT_WEB_PORT": str(ports.web),
         "SANIC_HOST": "127.0.0.1",
+        # tiny models on 2 cores: one TF thread each avoids thread-pool overhead and contention
+        "TF_INTER_OP_PARALLELISM_THREADS": "1",
+        "TF_INTRA_OP_PARALLELISM_THREADS": "1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     })

@@ -1,0 +1,299 @@
+"""Reflection data functions (``*, session``; never commit): question sets, saving
+answers idempotently, completion, sharing, export, deletion and retention."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+from pydantic import BaseModel, conlist, constr
+from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy.orm import Session, selectinload
+
+from assistant.content import ContentError
+from assistant.models import (
+    Reflection, ReflectionAnswer, ReflectionPrompt, ReflectionQuestion, ReflectionSet, User, utcnow,
+)
+
+MAX_QUESTIONS = 7
+MAX_ANSWER_CHARS = 4000
+
+
+class QuestionContent(BaseModel):
+    id: constr(regex=r"^[a-z][a-z0-9_]{0,63}$")
+    ask: constr(strip_whitespace=True, min_length=5, max_length=500)
+
+
+class SetContent(BaseModel):
+    key: constr(regex=r"^[a-z][a-z0-9_]{1,63}$")
+    name: constr(strip_whitespace=True, min_length=2, max_length=200)
+    source: constr(strip_whitespace=True, min_length=2, max_length=1000)
+    default: bool = False
+    questions: conlist(QuestionContent, min_items=1, max_items=MAX_QUESTIONS)
+
+
+class ReflectionError(ValueError):
+    """A reflection operation that cannot be done (message is safe to show)."""
+
+
+def load_set_file(path: Path) -> List[SetContent]:
+    """Read and validate the reflection sets file."""
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        items = [SetContent.parse_obj(x) for x in raw]
+    except Exception as exc:  # YAML or validation: report as content error
+        raise ContentError(f"{path}: {exc}") from exc
+    if len({i.key for i in items}) != len(items) or sum(i.default for i in items) != 1:
+        raise ContentError(f"{path}: keys must be unique and exactly one set must be the default")
+    return items
+
+
+def seed_sets(items: List[SetContent], *, session: Session) -> int:
+    """Insert or update question sets from content; returns how many were written."""
+    existing = {s.key: s for s in session.scalars(select(ReflectionSet).options(selectinload(ReflectionSet.questions)))}
+    for item in items:
+        row = existing.get(item.key) or ReflectionSet(key=item.key)
+        row.name, row.source, row.is_default, row.active = item.name, item.source, item.default, True
+        row.questions = [ReflectionQuestion(position=i, qid=q.id, ask=q.ask) for i, q in enumerate(item.questions)]
+        session.add(row)
+        session.flush()
+    return len(items)
+
+
+def get_set(key: Optional[str], *, session: Session) -> Optional[ReflectionSet]:
+    """The active set with ``key``, the default set if ``key`` is None, else None."""
+    query = select(ReflectionSet).options(selectinload(ReflectionSet.questions)).where(ReflectionSet.active.is_(True))
+    query = query.where(ReflectionSet.key == key) if key else query.where(ReflectionSet.is_default.is_(True))
+    return session.scalars(query).first()
+
+
+def list_sets(*, session: Session) -> List[ReflectionSet]:
+    """Active sets, default first."""
+    return list(session.scalars(
+        select(ReflectionSet).options(selectinload(ReflectionSet.questions))
+        .where(ReflectionSet.active.is_(True)).order_by(ReflectionSet.is_default.desc(), ReflectionSet.id)
+    ))
+
+
+def find_set(text_value: str, *, session: Session) -> Optional[ReflectionSet]:
+    """The set a typed choice refers to (key, name or a word of it), or None."""
+    wanted = (text_value or "").strip().lower()
+    if not wanted:
+        return None
+    sets = list_sets(session=session)
+    if wanted in ("default", "any", "you choose", "whatever", "the default", "quick"):
+        return next((s for s in sets if s.is_default), None) if wanted != "quick" else get_set("quick_check", session=session)
+    for s in sets:
+        if wanted in (s.key, s.name.lower()) or wanted.replace(" ", "_") == s.key:
+            return s
+    matches = [s for s in sets if wanted in s.name.lower() or wanted in s.key.replace("_", " ")]
+    return matches[0] if len(matches) == 1 else None
+
+
+def open_reflection(author_id: int, *, session: Session) -> Optional[Reflection]:
+    """The author's reflection in progress (the latest), if any."""
+    return session.scalars(
+        select(Reflection).options(selectinload(Reflection.answers))
+        .where(Reflection.author_id == author_id, Reflection.status == "in_progress")
+        .order_by(Reflection.started_at.desc(), Reflection.id.desc())
+    ).first()
+
+
+def start_reflection(
+    *, author_id: int, run_id: str, set_row: ReflectionSet, prompt_id: Optional[int] = None,
+    session_id: Optional[int] = None, session: Session,
+) -> Reflection:
+    """Create the reflection for this form run, or return the one already created (idempotent)."""
+    row = session.scalars(
+        select(Reflection).where(Reflection.author_id == author_id, Reflection.run_id == run_id)
+    ).first()
+    if row is not None:
+        return row
+    if prompt_id is not None:
+        prompt = session.get(ReflectionPrompt, prompt_id)
+        if prompt is None or prompt.practitioner_id != author_id:
+            prompt_id = None
+        else:
+            prompt.status = "started"
+            session_id = session_id or prompt.session_id
+    row = Reflection(author_id=author_id, run_id=run_id, set_key=set_row.key, set_name=set_row.name,
+                     prompt_id=prompt_id, session_id=session_id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def get_own(reflection_id: int, author_id: int, *, session: Session) -> Reflection:
+    """The author's reflection, or :class:`ReflectionError`."""
+    row = session.get(Reflection, reflection_id)
+    if row is None or row.author_id != author_id:
+        raise ReflectionError("That reflection was not found.")
+    return row
+
+
+def save_answer(
+    reflection: Reflection, *, position: int, qid: str, question: str, answer: Optional[str],
+    masked_count: int = 0, session: Session,
+) -> ReflectionAnswer:
+    """Store one answer (None = skipped); saving the same question again replaces it."""
+    if answer is not None and len(answer) > MAX_ANSWER_CHARS:
+        raise ReflectionError(f"Answers can be up to {MAX_ANSWER_CHARS:,} characters.")
+    row = session.scalars(select(ReflectionAnswer).where(
+        ReflectionAnswer.reflection_id == reflection.id, ReflectionAnswer.qid == qid)).first()
+    if row is None:
+        row = ReflectionAnswer(reflection_id=reflection.id, qid=qid, position=position, question=question)
+        session.add(row)
+    row.answer, row.skipped, row.masked_count = answer, answer is None, masked_count
+    reflection.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def complete(reflection: Reflection, *, session: Session) -> Reflection:
+    """Mark a reflection completed (and its prompt, if any)."""
+    if reflection.status != "completed":
+        reflection.status, reflection.completed_at = "completed", utcnow()
+        if reflection.prompt_id:
+            prompt = session.get(ReflectionPrompt, reflection.prompt_id)
+            if prompt is not None:
+                prompt.status, prompt.completed_at = "completed", utcnow()
+    session.flush()
+    return reflection
+
+
+def set_shared(reflection: Reflection, shared: bool, *, session: Session) -> Optional[User]:
+    """Share with (or withhold from) the author's line manager; returns the manager if shared."""
+    author = session.get(User, reflection.author_id)
+    manager = author.manager if author else None
+    if shared and manager is None:
+        raise ReflectionError("You don't have a line manager set up, so this reflection stays private.")
+    reflection.shared = bool(shared)
+    reflection.shared_at = utcnow() if shared else None
+    session.flush()
+    return manager if shared else None
+
+
+def list_own(author_id: int, *, session: Session) -> List[Reflection]:
+    """The author's reflections, newest first."""
+    return list(session.scalars(
+        select(Reflection).options(selectinload(Reflection.answers))
+        .where(Reflection.author_id == author_id).order_by(Reflection.started_at.desc(), Reflection.id.desc())
+    ))
+
+
+def readable_by(reflection: Reflection, user: User, *, session: Session) -> bool:
+    """The privacy rule: the author always; their line manager only if shared; nobody else."""
+    if reflection.author_id == user.id:
+        return True
+    if user.role != "manager" or not reflection.shared:
+        return False
+    author = session.get(User, reflection.author_id)
+    return author is not None and author.manager_id == user.id
+
+
+def shared_with_manager(manager_id: int, *, session: Session) -> List[Reflection]:
+    """Completed reflections that members of the manager's team chose to share."""
+    return list(session.scalars(
+        select(Reflection).options(selectinload(Reflection.answers)).join(User, User.id == Reflection.author_id)
+        .where(User.manager_id == manager_id, Reflection.shared.is_(True))
+        .order_by(Reflection.completed_at.desc())
+    ))
+
+
+def _delete_tracker_text(reflection: Reflection, *, session: Session) -> None:
+    """Remove the reflection's turns from Rasa's tracker store (the same database)."""
+    bind = session.get_bind()
+    if not inspect(bind).has_table("events"):
+        return
+    start = reflection.started_at - dt.timedelta(seconds=5)
+    end = (reflection.completed_at or reflection.updated_at or utcnow()) + dt.timedelta(seconds=5)
+    epoch = dt.datetime(1970, 1, 1)
+    session.execute(
+        text("DELETE FROM events WHERE sender_id = :sender AND timestamp BETWEEN :start AND :end "
+             "AND type_name IN ('user', 'bot', 'slot')"),
+        {"sender": str(reflection.author_id), "start": (start - epoch).total_seconds(),
+         "end": (end - epoch).total_seconds()},
+    )
+
+
+def delete_own(reflection_id: int, author_id: int, *, session: Session) -> None:
+    """Delete one of the author's reflections, with its text in the conversation store."""
+    row = get_own(reflection_id, author_id, session=session)
+    _delete_tracker_text(row, session=session)
+    session.delete(row)
+    session.flush()
+
+
+def purge(retention_days: int, *, session: Session, now: Optional[dt.datetime] = None) -> int:
+    """Delete reflections (and their conversation text) older than the retention period."""
+    cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+    old = list(session.scalars(select(Reflection).where(
+        func.coalesce(Reflection.completed_at, Reflection.updated_at) < cutoff)))
+    for row in old:
+        _delete_tracker_text(row, session=session)
+        session.delete(row)
+    bind = session.get_bind()
+    if inspect(bind).has_table("events"):
+        epoch = dt.datetime(1970, 1, 1)
+        session.execute(text("DELETE FROM events WHERE timestamp < :cutoff"),
+                        {"cutoff": (cutoff - epoch).total_seconds()})
+    session.execute(delete(ReflectionPrompt).where(ReflectionPrompt.created_at < cutoff))
+    session.flush()
+    return len(old)
+
+
+def _md_escape(value: str) -> str:
+    return (value or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def export_markdown(reflections: List[Reflection]) -> str:
+    """Reflections as Markdown (CPD evidence); HTML in answers is escaped."""
+    out = ["# My reflections", ""]
+    for r in reflections:
+        when = (r.completed_at or r.started_at).strftime("%d %B %Y")
+        out += [f"## {when}: {_md_escape(r.set_name)}", "",
+                f"Status: {r.status.replace('_', ' ')}; shared with line manager: {'yes' if r.shared else 'no'}", ""]
+        for a in r.answers:
+            out += [f"**{_md_escape(a.question)}**", "", "_(skipped)_" if a.skipped else _md_escape(a.answer), ""]
+    return "\n".join(out)
+
+
+def export_csv(reflections: List[Reflection]) -> str:
+    """Reflections as CSV, one row per answer."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(["reflection_id", "date", "question_set", "status", "shared", "question", "answer", "skipped"])
+    for r in reflections:
+        for a in r.answers:
+            answer = a.answer or ""
+            if answer[:1] in ("=", "+", "-", "@"):
+                answer = "'" + answer  # no spreadsheet formulas
+            writer.writerow([r.id, (r.completed_at or r.started_at).date().isoformat(), r.set_name, r.status,
+                             "yes" if r.shared else "no", a.question, answer, "yes" if a.skipped else "no"])
+    return buf.getvalue()
+
+
+def weekly_counts(manager_id: int, *, weeks: int, session: Session, now: Optional[dt.datetime] = None) -> List[Dict]:
+    """Per team member and ISO week: prompts sent and reflections completed (counts only)."""
+    now = now or utcnow()
+    since = now - dt.timedelta(weeks=weeks)
+    team = list(session.scalars(select(User).where(User.manager_id == manager_id, User.active.is_(True))
+                                .order_by(User.display_name)))
+    rows = []
+    for member in team:
+        prompts = session.scalars(select(ReflectionPrompt.created_at).where(
+            ReflectionPrompt.practitioner_id == member.id, ReflectionPrompt.created_at >= since)).all()
+        done = session.scalars(select(Reflection.completed_at).where(
+            Reflection.author_id == member.id, Reflection.status == "completed",
+            Reflection.completed_at >= since)).all()
+        by_week: Dict[str, Dict[str, int]] = {}
+        for stamp, kind in [(p, "prompted") for p in prompts] + [(c, "completed") for c in done]:
+            year, week, _ = stamp.isocalendar()
+            key = f"{year}-W{week:02d}"
+            by_week.setdefault(key, {"prompted": 0, "completed": 0})[kind] += 1
+        rows.append({"user_id": member.id, "display_name": member.display_name,
+                     "weeks": [dict(week=k, **v) for k, v in sorted(by_week.items(), reverse=True)]})
+    return rows
