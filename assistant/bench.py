@@ -18,7 +18,7 @@ import httpx
 import yaml
 
 from assistant.config import PROJECT_ROOT, get_settings
-from assistant.content import load_faq_file, seed_faqs
+from assistant.seed import seed_content
 from assistant.db import session_scope
 from assistant.migrations import upgrade
 from assistant.stack import Ports, start_stack
@@ -151,7 +151,7 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10) -> int:
     upgrade(db_url)
     users = [(f"bench{i}", secrets.token_urlsafe(12)) for i in range(21)]
     with session_scope(db_url) as session:
-        seed_faqs(load_faq_file(settings.content_dir / "faqs.yml"), session=session)
+        seed_content(settings.content_dir, session=session)
         for name, password in users:
             create_user(username=name, password=password, role="practitioner", session=session)
 

@@ -59,19 +59,22 @@ def cmd_db_upgrade(args) -> int:
 
 
 def cmd_content_load(args) -> int:
-    """Load content/faqs.yml into the database (existing FAQs kept unless --overwrite)."""
+    """Load content/ (FAQs, reflection sets) into the database (existing FAQs kept unless --overwrite)."""
     from assistant.content import ContentError, load_faq_file, seed_faqs
     from assistant.db import session_scope
+    from assistant.seed import seed_content
 
     settings = get_settings()
     try:
-        items = load_faq_file(Path(args.file) if args.file else settings.content_dir / "faqs.yml")
+        with session_scope(settings.database_url) as session:
+            if args.file:
+                counts = seed_faqs(load_faq_file(Path(args.file)), session=session, overwrite=args.overwrite)
+            else:
+                counts = seed_content(settings.content_dir, session=session, overwrite=args.overwrite)
     except ContentError as exc:
         print(f"content error: {exc}", file=sys.stderr)
         return 1
-    with session_scope(settings.database_url) as session:
-        counts = seed_faqs(items, session=session, overwrite=args.overwrite)
-    print("FAQs: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print("Content: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
 
 

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     web_port: int = 8000
     session_hours: float = 8.0
     cookie_secure: bool = False
-    max_message_chars: int = 1000
+    max_message_chars: int = 4000
     rasa_timeout_seconds: float = 20.0
     # Response selector thresholds: answer at or above ``answer_threshold``,
     # suggest ("Did you mean...") at or above ``suggest_threshold``, else decline.
@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     suggest_threshold: float = 0.2
     content_dir: Path = PROJECT_ROOT / "content"
     retention_days: int = 365
+    # POST /api/sessions: delay before the reflection prompt, delivered in working hours
+    session_prompt_delay_minutes: int = 30
+    working_hours_start: int = 9
+    working_hours_end: int = 17
+    # token a case-management system sends (X-Service-Token) to record sessions; unset = off
+    service_token: Optional[str] = None
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
 

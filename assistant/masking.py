@@ -59,7 +59,9 @@ def _patterns() -> List[Tuple[str, list]]:
         ("PNC", [tok(r"^(\d{2}|\d{4})/\d{1,7}[A-Za-z]$")]),
         ("PRISON_NO", [tok(r"^[A-Za-z]\d{4}[A-Za-z]{2}$")]),
         ("DOB", [tok(NUMERIC_DATE.pattern)]),
-        ("DOB", [tok(ISO_DATE.pattern)]),
+        ("DOB", [tok(r"^(19|20)\d{2}$"), {"TEXT": "-"}, tok(r"^\d{1,2}$"), {"TEXT": "-"}, tok(r"^\d{1,2}$")]),
+        ("DOB", [tok(r"^\d{1,2}$"), {"TEXT": {"IN": ["-", "."]}}, tok(r"^\d{1,2}$"),
+                 {"TEXT": {"IN": ["-", "."]}}, tok(r"^(\d{2}|\d{4})$")]),
         ("DOB", [day, month, {"TEXT": ",", "OP": "?"}, year]),
         ("DOB", [month, day, {"TEXT": ",", "OP": "?"}, year]),
         ("PHONE", [tok(r"^(\+44|0)\d{9,10}$")]),
@@ -81,7 +83,13 @@ def _matcher():
     import spacy
     from spacy.matcher import Matcher
 
+    from spacy.util import compile_infix_regex
+
     nlp = spacy.blank("en")
+    # also split on brackets, angle brackets, quotes and "=" inside a token, so an
+    # identifier wrapped in markup or code (alert('X123456')) is still one token
+    extra = [r"[()<>\[\]{}\"=;]", r"(?<=[(\s])'", r"'(?=[)\s,.;])"]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(list(nlp.Defaults.infixes) + extra).finditer
     matcher = Matcher(nlp.vocab)
     for label, pattern in _patterns():
         matcher.add(label, [pattern])

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from assistant.config import Settings, get_settings
-from assistant.content import load_faq_file, seed_faqs
+from assistant.seed import seed_content
 from assistant.db import dispose_engine, get_engine, session_scope
 from assistant.migrations import upgrade
 from assistant.users import create_user
@@ -81,7 +81,7 @@ def settings(migrated, monkeypatch):
 def seeded(settings):
     """Settings of a database loaded with the repo's FAQ content."""
     with session_scope(settings.database_url) as session:
-        seed_faqs(load_faq_file(ROOT / "content" / "faqs.yml"), session=session)
+        seed_content(ROOT / "content", session=session)
     return settings
 
 

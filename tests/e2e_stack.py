@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from assistant.content import load_faq_file, seed_faqs
+from assistant.seed import seed_content
 from assistant.db import session_scope
 from assistant.migrations import upgrade
 from assistant.stack import Ports, start_stack
@@ -43,7 +43,7 @@ def make_database(kind: str, tmp: Path) -> str:
         url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     upgrade(url)
     with session_scope(url) as session:
-        seed_faqs(load_faq_file(ROOT / "content" / "faqs.yml"), session=session)
+        seed_content(ROOT / "content", session=session)
         for username, (role, password) in USERS.items():
             create_user(username=username, password=password, role=role, session=session)
     return url

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
-from assistant.web import routes_auth, routes_chat
+from assistant.web import routes_auth, routes_chat, routes_manager, routes_reflections
 from assistant.web.deps import ApiError
 from assistant.web.rasa_client import RasaClient
 
@@ -89,6 +89,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(routes_auth.router)
     app.include_router(routes_chat.router)
+    app.include_router(routes_reflections.router)
+    app.include_router(routes_manager.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -98,5 +100,13 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(WEB_DIR / "templates" / "index.html")
+
+    @app.get("/manager", include_in_schema=False)
+    def manager_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "templates" / "manager.html")
+
+    @app.get("/reflections", include_in_schema=False)
+    def reflections_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "templates" / "reflections.html")
 
     return app

@@ -15,6 +15,14 @@ from markdown_it import MarkdownIt
 from assistant.web.schemas import Button, ChatMessage
 
 FAQ_PAYLOAD = re.compile(r'^/faq\{"faq_key": ?"([a-z][a-z0-9_]{1,63})"\}$')
+# Button payloads the page may send on the user's behalf (anything else is refused)
+ALLOWED_PAYLOADS = [
+    FAQ_PAYLOAD,
+    re.compile(r"^/(affirm|deny|start_reflection)$"),
+    re.compile(r'^/(inform|start_reflection)\{"reflection_set": ?"[a-z][a-z0-9_]{1,63}"\}$'),
+    re.compile(r'^/start_reflection\{"prompt_id": ?"\d{1,12}"\}$'),
+]
+PAYLOAD_LABELS = {"/affirm": "Yes", "/deny": "No", "/start_reflection": "Start a reflection"}
 
 
 @lru_cache(maxsize=1)
@@ -25,6 +33,11 @@ def _markdown() -> MarkdownIt:
 def markdown_html(text: str) -> str:
     """Safe HTML for Markdown ``text`` (raw HTML escaped, unsafe link schemes refused)."""
     return _markdown().render(text or "")
+
+
+def allowed_payload(payload: Optional[str]) -> bool:
+    """True if ``payload`` is one of the buttons the assistant offers."""
+    return any(p.match(payload or "") for p in ALLOWED_PAYLOADS)
 
 
 def payload_key(payload: Optional[str]) -> Optional[str]:
@@ -66,6 +79,12 @@ def user_message(text: str, questions: Dict[str, str]) -> ChatMessage:
     key = payload_key(text)
     if key:
         text = questions.get(key, key.replace("_", " "))
+    elif text in PAYLOAD_LABELS:
+        text = PAYLOAD_LABELS[text]
+    elif text.startswith("/start_reflection"):
+        text = PAYLOAD_LABELS["/start_reflection"]
+    elif text.startswith("/inform"):
+        text = "Chose a question set"
     return ChatMessage(sender="user", text=text)
 
 

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.faq import FeedbackError, feedback_for_answers, record_feedback
+from assistant.masking import mask
 from assistant.models import Faq, User
 from assistant.web import render
 from assistant.web.deps import ApiError, current_user, get_db, get_settings_dep
 from assistant.web.rasa_client import AssistantUnavailable
-from assistant.web.schemas import ChatRequest, ChatResponse, FeedbackOut, FeedbackRequest
+from assistant.web.schemas import ChatMessage, ChatRequest, ChatResponse, FeedbackOut, FeedbackRequest
 
 logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api")
@@ -28,7 +29,7 @@ def _questions(db: Session) -> dict:
 
 def _clean_message(body: ChatRequest, settings: Settings) -> str:
     if body.payload is not None:
-        if render.payload_key(body.payload) is None:
+        if not render.allowed_payload(body.payload):
             raise ApiError(422, "That button is not recognised.", "bad_payload")
         return body.payload
     text = (body.message or "").strip()
@@ -48,6 +49,13 @@ async def chat(body: ChatRequest, request: Request, user: User = Depends(current
                settings: Settings = Depends(get_settings_dep)) -> ChatResponse:
     """Send one message to the assistant and return its replies."""
     message = _clean_message(body, settings)
+    notices = []
+    if body.payload is None:
+        masked = mask(message)  # identifiers never reach Rasa, its tracker store or logs
+        if masked.changed:
+            message = masked.text
+            notices.append(ChatMessage(sender="bot", type="notice", text=masked.notice(),
+                                       html=render.markdown_html(masked.notice())))
     client = request.app.state.rasa
     try:
         items = await client.send(str(user.id), message)
@@ -59,7 +67,7 @@ async def chat(body: ChatRequest, request: Request, user: User = Depends(current
         healthy = await client.actions_healthy()
         logger.warning("empty reply from Rasa (action server healthy: %s)", healthy)
         raise ApiError(503, UNAVAILABLE, "assistant_unavailable")
-    return ChatResponse(messages=messages)
+    return ChatResponse(messages=notices + messages, sent=message)
 
 
 @router.get("/history", response_model=ChatResponse)

@@ -45,6 +45,7 @@ class ChatMessage(BaseModel):
 
 class ChatResponse(BaseModel):
     messages: List[ChatMessage]
+    sent: Optional[str] = None  # the text as relayed (after masking)
 
 
 class FeedbackRequest(BaseModel):
@@ -56,3 +57,63 @@ class FeedbackOut(BaseModel):
     answer_id: str
     faq_key: str
     helpful: StrictBool
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: Optional[str]
+    skipped: bool
+
+
+class ReflectionOut(BaseModel):
+    id: int
+    author_id: int
+    author_name: Optional[str] = None
+    set_key: str
+    set_name: str
+    status: str
+    shared: bool
+    started_at: str
+    completed_at: Optional[str]
+    answers: List[AnswerOut] = []
+
+
+class ShareRequest(BaseModel):
+    shared: StrictBool
+
+
+class PromptOut(BaseModel):
+    id: int
+    set_key: str
+    set_name: Optional[str] = None
+    note: Optional[str]
+    due_date: Optional[str]
+    status: str
+    from_name: Optional[str] = None
+    practitioner_id: Optional[int] = None
+    practitioner_name: Optional[str] = None
+    created_at: str
+
+
+class SnoozeRequest(BaseModel):
+    hours: int = Field(24, ge=1, le=168)
+
+
+class TeamPromptRequest(BaseModel):
+    practitioner_ids: List[int] = Field(..., min_items=1, max_items=100)
+    set_key: Optional[StrictStr] = Field(None, max_length=64)
+    note: Optional[StrictStr] = Field(None, max_length=1000)
+    due_date: Optional[str] = Field(None, max_length=10, regex=r"^\d{4}-\d{2}-\d{2}$")
+
+
+class SessionRequest(BaseModel):
+    practitioner_id: Optional[int] = None
+    occurred_at: Optional[str] = Field(None, max_length=40)
+    external_ref: Optional[StrictStr] = Field(None, max_length=100)
+
+
+class SessionOut(BaseModel):
+    session_id: int
+    prompt_id: Optional[int]
+    deliver_after: Optional[str]
+    created: bool

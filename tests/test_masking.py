@@ -1,0 +1,63 @@
+"""Data minimisation: identifiers of people on probation are masked (synthetic examples only)."""
+import pytest
+
+from assistant.masking import mask
+
+
+@pytest.mark.parametrize("text, label, placeholder", [
+    ("Saw X123456 this morning", "CASE_REF", "[case reference]"),
+    ("crn x654321 needs a review", "CASE_REF", "[case reference]"),
+    ("PNC 2011/0012345A came back", "PNC", "[PNC number]"),
+    ("PNC is 98/123456Z", "PNC", "[PNC number]"),
+    ("prison number A1234BC on the licence", "PRISON_NO", "[prison number]"),
+    ("DOB 12/03/1985 on file", "DOB", "[date of birth]"),
+    ("born 1985-03-12", "DOB", "[date of birth]"),
+    ("born 3 March 1979 in Leeds", "DOB", "[date of birth]"),
+    ("born on March 3rd, 1979", "DOB", "[date of birth]"),
+    ("dob 01.02.90", "DOB", "[date of birth]"),
+    ("ring 07700 900123 later", "PHONE", "[phone number]"),
+    ("ring 07700900123 later", "PHONE", "[phone number]"),
+    ("landline 020 7946 0018", "PHONE", "[phone number]"),
+    ("mobile +44 7700 900123", "PHONE", "[phone number]"),
+    ("email jo.bloggs@example.org about it", "EMAIL", "[email address]"),
+    ("lives near SW1A 1AA now", "POSTCODE", "[postcode]"),
+    ("moved to m1 1ae", "POSTCODE", "[postcode]"),
+    ("Mr Smith was late", "NAME", "[name]"),
+    ("spoke to mrs jones", "NAME", "[name]"),
+    ("Ms O'Neill attended", "NAME", "[name]"),
+    ("Mr. John Smith agreed", "NAME", "[name]"),
+    ("Dr Brown's report", "NAME", "[name]"),
+])
+def test_each_kind_of_identifier_is_masked(text, label, placeholder):
+    result = mask(text)
+    assert result.found.get(label) == 1, (text, result.found, result.text)
+    assert placeholder in result.text
+
+
+def test_several_identifiers_and_a_kind_notice():
+    result = mask("Mr Smith (X123456, DOB 12/03/1985) rang from 07700 900123")
+    assert result.text == "[name] ([case reference], DOB [date of birth]) rang from [phone number]"
+    assert result.found == {"CASE_REF": 1, "DOB": 1, "PHONE": 1, "NAME": 1}
+    notice = result.notice()
+    assert "privacy" in notice and "1 case reference" in notice and "1 name" in notice
+
+
+@pytest.mark.parametrize("text", [
+    "SEED training in 2011 under National Standards 2011 went well",
+    "Next appointment on 12/12/2025 at 10:30, tier 4 case",
+    "I used MI and OARS; he is on an A1 priority list",
+    "We agreed 3 goals and reviewed them at the end",
+    "The RSM workshop was on Monday",
+    "what is the OMFQ-r?",
+    "Mr",
+    "",
+    "café – naïve résumé 👋",
+])
+def test_ordinary_text_is_left_alone(text):
+    result = mask(text)
+    assert result.text == text and not result.changed
+
+
+def test_script_is_not_treated_specially_but_kept_as_text():
+    text = "<script>alert('X123456')</script>"
+    assert mask(text).text == "<script>alert('[case reference]')</script>"
