@@ -97,12 +97,16 @@ class ValidateReflectionForm(FormValidationAction):
         return events
 
     def validate_reflection_set(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
+        if tracker.get_slot("reflection_id"):  # set by action_start_reflection (new or resumed)
+            return {"reflection_set": value}
         events = _run(dispatcher, tracker, lambda s, user: flow.choose_set(
             user, str(value or ""), run_id=f"form:{_message_id(tracker)}", session=s),
             failed_slots={"reflection_set": None})
         return {e["name"]: e["value"] for e in events}
 
     def _answer(self, n: int, value, dispatcher, tracker) -> Dict[Text, Any]:
+        if value in (flow.SAVED, flow.SKIPPED):  # pre-filled on resume: already in the database
+            return {f"q{n}": value}
         parse = tracker.latest_message or {}
         settings = get_settings()
         intent = (parse.get("intent") or {}).get("name")

@@ -175,8 +175,12 @@ def cmd_run(args) -> int:
     print(f"\nThe assistant is running: {stack.web_url}\n(logs in var/logs/; Ctrl-C to stop)")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
+    next_purge = 0.0
     try:
         while not stopping:
+            if time.monotonic() >= next_purge:  # retention: purge at start, then daily
+                cmd_purge(argparse.Namespace(days=None))
+                next_purge = time.monotonic() + 24 * 3600
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
                     print(f"{name} stopped unexpectedly (code {proc.returncode}); see var/logs/{name}.log")
@@ -186,6 +190,22 @@ def cmd_run(args) -> int:
         pass
     stack.stop_all()
     print("stopped")
+    return 0
+
+
+def cmd_purge(args) -> int:
+    """Delete reflections (and conversation text) older than the retention period."""
+    from assistant.db import session_scope
+    from assistant.reflections import purge
+
+    settings = get_settings()
+    days = args.days if args.days is not None else settings.retention_days
+    if days < 1:
+        print("error: --days must be at least 1", file=sys.stderr)
+        return 1
+    with session_scope(settings.database_url) as session:
+        count = purge(days, session=session)
+    print(f"purged {count} reflection(s) older than {days} days")
     return 0
 
 
@@ -238,6 +258,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rasa-port", type=int, default=5005)
     p.add_argument("--actions-port", type=int, default=5055)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("purge", help=cmd_purge.__doc__)
+    p.add_argument("--days", type=int, help="retention in days (default ASSISTANT_RETENTION_DAYS)")
+    p.set_defaults(func=cmd_purge)
 
     p = sub.add_parser("bench", help=cmd_bench.__doc__)
     p.add_argument("--skip-training", action="store_true")

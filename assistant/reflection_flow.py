@@ -16,7 +16,8 @@ from assistant.masking import mask
 from assistant.models import Reflection, ReflectionSet, User
 
 MAX_QUESTIONS = data.MAX_QUESTIONS
-SAVED, SKIPPED = "saved", "skipped"
+# slot values for answered questions (the text itself is only in the database)
+SAVED, SKIPPED = "__saved__", "__skipped__"
 STOP_WORDS = {"stop", "pause", "later", "stop reflection", "stop the reflection", "pause reflection",
               "i'll finish later", "finish later", "quit", "exit", "cancel", "stop for now"}
 SKIP_WORDS = {"skip", "pass", "next", "skip this", "skip this one", "skip it", "no answer", "n/a", "na",

@@ -15,7 +15,12 @@ from assistant.users import create_user
 from tests.conftest import PG_ADMIN_URL, ROOT
 
 TOKEN = "e2e-test-token"
-USERS = {"pat.e2e": ("practitioner", "pat e2e password"), "sam.e2e": ("practitioner", "sam e2e password")}
+# username: (role, password, line manager); managers first
+USERS = {
+    "mgr.e2e": ("manager", "mgr e2e password", None),
+    "pat.e2e": ("practitioner", "pat e2e password", "mgr.e2e"),
+    "sam.e2e": ("practitioner", "sam e2e password", None),
+}
 
 
 def free_port() -> int:
@@ -44,8 +49,9 @@ def make_database(kind: str, tmp: Path) -> str:
     upgrade(url)
     with session_scope(url) as session:
         seed_content(ROOT / "content", session=session)
-        for username, (role, password) in USERS.items():
-            create_user(username=username, password=password, role=role, session=session)
+        for username, (role, password, manager) in USERS.items():
+            create_user(username=username, password=password, role=role, manager_username=manager,
+                        session=session)
     return url
 
 

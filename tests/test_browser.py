@@ -89,3 +89,52 @@ def test_log_in_ask_see_the_answer_and_give_feedback(stack, browser, tmp_path):
     browser.refresh()
     wait_for(browser, ".msg.bot[data-faq-key='seed_what_is']")
     assert wait_for(browser, ".feedback button[aria-pressed='true']")
+
+
+def test_reflect_with_sharing_then_the_manager_sees_it(stack, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    def log_in(username):
+        browser.delete_all_cookies()
+        browser.get(stack.web_url)
+        wait_for(browser, "#login-view:not([hidden]) #username")
+        browser.find_element(By.ID, "username").send_keys(username)
+        browser.find_element(By.ID, "password").send_keys(USERS[username][1] + Keys.ENTER)
+        return wait_for(browser, "#chat-view:not([hidden]) #message")[0]
+
+    def say(text, count):
+        browser.find_element(By.ID, "message").send_keys(text + Keys.ENTER)
+        return wait_for(browser, ".msg.bot", count=count)
+
+    log_in("pat.e2e")
+    start = len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot"))
+    say("I'd like to reflect on a session", start + 2)
+    choice = wait_for(browser, ".msg.bot .buttons button")
+    [b for b in choice if b.text.startswith("Two-minute check")][0].click()
+    wait_text_css(browser, "Question 1 of 2")
+    n = len(browser.find_elements(By.CSS_SELECTOR, ".msg.bot"))
+    say("Mr Jones arrived on time and we set two goals", n + 2)
+    notice = wait_for(browser, ".msg.bot.notice")[-1]
+    assert "privacy" in notice.text
+    assert browser.find_elements(By.CSS_SELECTOR, ".msg.user")[-1].text == "[name] arrived on time and we set two goals"
+    wait_text_css(browser, "Question 2 of 2")
+    say("Ask about the job centre earlier", n + 4)
+    wait_text_css(browser, "share this reflection with your line manager")
+    yes = [b for b in browser.find_elements(By.CSS_SELECTOR, ".msg.bot .buttons button") if b.text == "Yes, share it"]
+    yes[-1].click()
+    wait_text_css(browser, "Shared with")
+
+    log_in("mgr.e2e")
+    browser.find_element(By.ID, "link-manager").click()
+    card = wait_for(browser, ".card.shared-reflection")[0]
+    assert "[name] arrived on time and we set two goals" in card.text
+    assert "Jones" not in browser.page_source
+
+
+def wait_text_css(driver, text, css=".msg.bot", timeout=30):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(
+        lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))

@@ -64,10 +64,10 @@ def test_full_reflection_is_saved_masked_and_shared(seeded, team):
     assert msgs[0]["text"].startswith("**Question 2 of 3.** So what?")
 
     msgs, slots, events = answer(sender, 1, "Mr Smith (X123456) was late but engaged well", state, "a1")
-    assert slots["q1"] == "saved" and slots["requested_slot"] == "q2"
+    assert slots["q1"] == "__saved__" and slots["requested_slot"] == "q2"
     assert "privacy" in msgs[0]["text"]
     _, slots, _ = answer(sender, 2, "skip", state, "a2")
-    assert slots["q2"] == "skipped"
+    assert slots["q2"] == "__skipped__"
     _, slots, _ = answer(sender, 3, "<script>alert(1)</script> agree goals next time", state, "a3")
     assert slots["requested_slot"] is None
 
@@ -120,7 +120,7 @@ def test_stop_pauses_and_start_resumes_where_left_off(seeded, team):
     # a second "start reflection" resumes the open one instead of opening another
     msgs, slots, _ = run(ActionStartReflection(), make_tracker(sender, "reflect", message_id="s2"))
     assert "already have a reflection in progress" in msgs[0]["text"] and "1 of 6" in msgs[0]["text"]
-    assert slots["q1"] == "saved" and slots["q2"] is None and slots["reflection_set"] == "gibbs"
+    assert slots["q1"] == "__saved__" and slots["q2"] is None and slots["reflection_set"] == "gibbs"
     with session_scope(seeded.database_url) as s:
         assert s.scalar(select(func.count()).select_from(Reflection)) == 1
 

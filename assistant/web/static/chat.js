@@ -5,19 +5,7 @@
   const log = $("log"), form = $("chat-form"), box = $("message"), typing = $("typing");
   let busy = false;
 
-  async function api(path, body) {
-    const opts = body === undefined ? { method: "GET" } :
-      { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) };
-    let resp;
-    try {
-      resp = await fetch(path, Object.assign({ credentials: "same-origin" }, opts));
-    } catch (e) {
-      return { ok: false, status: 0, data: { error: "Can't reach the server. Check your connection and try again." } };
-    }
-    let data = {};
-    try { data = await resp.json(); } catch (e) { data = { error: "Unexpected response from the server." }; }
-    return { ok: resp.ok, status: resp.status, data };
-  }
+  const api = window.PA.api;
 
   function showLogin(message) {
     $("chat-view").hidden = true; $("whoami").hidden = true; $("login-view").hidden = false;
@@ -28,7 +16,10 @@
   async function showChat(user) {
     $("login-view").hidden = true; $("chat-view").hidden = false; $("whoami").hidden = false;
     $("user-name").textContent = user.display_name + " (" + user.role + ")";
+    $("link-reflections").hidden = user.role !== "practitioner";
+    $("link-manager").hidden = user.role !== "manager";
     log.textContent = "";
+    if (user.role === "practitioner") loadPrompts();
     const r = await api("/api/history");
     if (r.ok) {
       r.data.messages.forEach(addMessage);
@@ -41,13 +32,40 @@
     box.focus();
   }
 
+  async function loadPrompts() {
+    const r = await api("/api/prompts");
+    const list = $("prompt-list");
+    list.textContent = "";
+    if (!r.ok || !r.data.length) { $("prompts").hidden = true; return; }
+    $("prompts").hidden = false;
+    r.data.forEach((p) => {
+      const li = document.createElement("li");
+      const text = document.createElement("div");
+      text.textContent = (p.from_name ? p.from_name + " asked you to reflect" : "Time to reflect") +
+        (p.set_name ? " (" + p.set_name + ")" : "") + (p.due_date ? ", due " + p.due_date : "") +
+        (p.note ? ": “" + p.note + "”" : ".");
+      li.appendChild(text);
+      const start = document.createElement("button");
+      start.type = "button"; start.textContent = "Start now";
+      start.addEventListener("click", () => send({ payload: '/start_reflection{"prompt_id": "' + p.id + '"}' }, "Start a reflection"));
+      const later = document.createElement("button");
+      later.type = "button"; later.className = "secondary"; later.textContent = "Remind me tomorrow";
+      later.addEventListener("click", async () => { await api("/api/prompts/" + p.id + "/snooze", { hours: 24 }); loadPrompts(); });
+      const dismiss = document.createElement("button");
+      dismiss.type = "button"; dismiss.className = "secondary"; dismiss.textContent = "Dismiss";
+      dismiss.addEventListener("click", async () => { await api("/api/prompts/" + p.id + "/dismiss", {}); loadPrompts(); });
+      [start, later, dismiss].forEach((b) => li.appendChild(b));
+      list.appendChild(li);
+    });
+  }
+
   function escapeHtml(s) {
     const d = document.createElement("div"); d.textContent = s; return d.innerHTML;
   }
 
   function addMessage(m) {
     const div = document.createElement("div");
-    div.className = "msg " + (m.sender === "user" ? "user" : "bot");
+    div.className = "msg " + (m.sender === "user" ? "user" : "bot") + (m.type === "notice" ? " notice" : "");
     if (m.sender === "user") {
       div.textContent = m.text;
     } else {
@@ -117,7 +135,9 @@
     typing.hidden = true; $("send").disabled = false; busy = false;
     if (r.ok) {
       if (body.message !== undefined) box.value = "";
+      if (r.data.sent && body.message !== undefined) pending.textContent = r.data.sent;  // as stored
       r.data.messages.forEach(addMessage);
+      if (body.payload && body.payload.indexOf("/start_reflection") === 0) loadPrompts();
     } else {
       pending.remove();  // not answered: the text stays in the box to send again
       if (r.status === 401) return showLogin(r.data.error);
