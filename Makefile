@@ -19,7 +19,7 @@ export PYTHONWARNINGS         ?= ignore::DeprecationWarning
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard nlu_data/*.yml) $(wildcard stories/*.yml) build/spacy-en/meta.json
 
-.PHONY: help run test bench train validate nlu spacy db install clean test-unit test-conversations test-e2e browser-deps
+.PHONY: help run test bench train validate nlu spacy db install clean purge test-unit test-conversations test-e2e browser-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -80,6 +80,9 @@ test: validate test-unit test-conversations test-e2e ## Everything CI runs
 
 bench: train db ## Benchmark: FAQ accuracy, latency at 1 and 20 users, training time, memory
 	$(PY) -m assistant bench
+
+purge: install ## Delete reflections older than the retention period
+	$(PY) -m assistant purge
 
 clean: ## Remove built artefacts (keeps the database)
 	rm -rf build models results .pytest_cache

@@ -29,8 +29,9 @@ def _respond(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decis
                 user_id=user_id_for_sender(tracker.sender_id, session=session),
                 session=session,
             )
-    except SQLAlchemyError:
-        logger.exception("database error while answering")
+    except SQLAlchemyError as exc:
+        # no traceback: database errors carry statement parameters (the user's text)
+        logger.error("database error while answering: %s", type(exc).__name__)
         replies = [{"text": UNAVAILABLE_TEXT}]
     for reply in replies:
         dispatcher.utter_message(**reply)

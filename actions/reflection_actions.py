@@ -55,7 +55,8 @@ def _run(dispatcher: CollectingDispatcher, tracker: Tracker,
             else:
                 outcome = work(session, user)
     except (SQLAlchemyError, ReflectionError) as exc:
-        logger.exception("reflection action failed")
+        # no traceback: database errors carry statement parameters (reflection text)
+        logger.error("reflection action failed: %s", type(exc).__name__)
         outcome = flow.Outcome().say(str(exc) if isinstance(exc, ReflectionError) else NOT_SAVED)
         outcome.slots = dict(failed_slots or {})
     for message in outcome.messages:

@@ -1,6 +1,7 @@
 """Helpers for tests that run the real stack: Rasa, the action server and the web app."""
 from __future__ import annotations
 
+import random
 import socket
 import uuid
 from pathlib import Path
@@ -24,10 +25,19 @@ USERS = {
 
 
 def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port free on 127.0.0.1 right now, below the kernel's ephemeral range (so no
+    outgoing connection can take it between now and the server binding it)."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) \
+        if Path("/proc/sys/net/ipv4/ip_local_port_range").exists() else 32768
+    for _ in range(200):
+        port = random.randint(max(1024, low - 12000), low - 1)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port found")
 
 
 def model_available() -> bool:
