@@ -209,6 +209,36 @@ def cmd_purge(args) -> int:
     return 0
 
 
+def cmd_evaluate(args) -> int:
+    """Accuracy of trained model(s) on the held-out questions and the dev set (JSON with --json)."""
+    import asyncio
+    import json
+
+    from rasa.core.agent import Agent
+
+    from assistant.answering import decide
+    from assistant.bench import score
+    from assistant.training import eval_questions
+
+    settings = get_settings()
+    questions = eval_questions()
+    results = []
+    for model in args.model:
+        agent = Agent.load(model)
+
+        async def parse_all():
+            return [await agent.parse_message(text) for text, _ in questions]
+
+        rows = []
+        for (text, expected), parse in zip(questions, asyncio.run(parse_all())):
+            d = decide(parse, answer_threshold=settings.answer_threshold, suggest_threshold=settings.suggest_threshold)
+            key = d.key if d.kind != "decline" else None
+            rows.append((text, expected, d.kind, key if d.kind == "answer" else (d.suggestions or [None])[0]))
+        results.append(score(rows))
+    print(json.dumps(results) if args.json else "\n".join(json.dumps(r, indent=2) for r in results))
+    return 0
+
+
 def cmd_bench(args) -> int:
     """Run the benchmark (accuracy, latency, training time, memory) and print a table."""
     from assistant.bench import run_bench
@@ -262,6 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("purge", help=cmd_purge.__doc__)
     p.add_argument("--days", type=int, help="retention in days (default ASSISTANT_RETENTION_DAYS)")
     p.set_defaults(func=cmd_purge)
+
+    p = sub.add_parser("evaluate", help=cmd_evaluate.__doc__)
+    p.add_argument("--model", action="append", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("bench", help=cmd_bench.__doc__)
     p.add_argument("--skip-training", action="store_true")

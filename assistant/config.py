@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     answer_threshold: float = 0.5
     suggest_threshold: float = 0.2
     content_dir: Path = PROJECT_ROOT / "content"
+    models_dir: Path = PROJECT_ROOT / "models"
+    training_worker: bool = True  # the web app retrains after FAQ publishes
+    training_timeout_seconds: float = 900
+    training_tolerance_questions: int = 1  # see assistant.training.not_worse
     retention_days: int = 365
     # POST /api/sessions: delay before the reflection prompt, delivered in working hours
     session_prompt_delay_minutes: int = 30

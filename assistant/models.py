@@ -243,3 +243,48 @@ class ReflectionAnswer(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     reflection = relationship("Reflection", back_populates="answers")
+
+
+class FaqRevision(Base):
+    """One change to an FAQ: who, when, before and after (JSON snapshots)."""
+
+    __tablename__ = "faq_revisions"
+
+    id = Column(Integer, primary_key=True)
+    faq_key = Column(String(64), nullable=False, index=True)
+    version = Column(Integer, nullable=False)
+    action = Column(String(20), nullable=False)  # create|edit|revert|import|example
+    changed_by = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    changed_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    before = Column(Text, nullable=True)
+    after = Column(Text, nullable=True)
+
+
+class AuditEntry(Base):
+    """Every change made through the programme team's pages."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
+    action = Column(String(40), nullable=False)
+    target = Column(String(120), nullable=True)
+    detail = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class TrainingJob(Base):
+    """A retraining run after FAQs or examples were published; one runs at a time."""
+
+    __tablename__ = "training_jobs"
+
+    id = Column(Integer, primary_key=True)
+    status = Column(String(16), nullable=False, default="queued")  # queued|training|evaluating|deployed|rejected|failed
+    requested_by = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    started_at = Column(DateTime, nullable=True)
+    finished_at = Column(DateTime, nullable=True)
+    progress = Column(String(200), nullable=True)
+    model_path = Column(Text, nullable=True)
+    metrics = Column(Text, nullable=True)
+    reason = Column(Text, nullable=True)

@@ -98,7 +98,7 @@ class Stack:
             return [py, "-m", "assistant.rasa_server", "run", "--enable-api", "-i", "127.0.0.1",
                     "-p", str(self.ports.rasa), "--auth-token", token,
                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-                    "--model", self.env.get("ASSISTANT_MODEL_PATH", "models")], \
+                    "--model", self.env.get("ASSISTANT_MODELS_DIR", "models")], \
                 f"{self.rasa_url}/status?token={token}"
         if name == "web":
             return [py, "-m", "uvicorn", "assistant.web.app:create_app", "--factory",

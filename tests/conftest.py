@@ -73,7 +73,8 @@ def settings(migrated, monkeypatch):
     monkeypatch.setenv("ASSISTANT_ENV", "test")
     monkeypatch.setenv("ASSISTANT_DATABASE_URL", migrated)
     get_settings.cache_clear()
-    yield Settings(env="test", database_url=migrated)
+    # no background retraining in unit/API tests (the end-to-end tests run the real worker)
+    yield Settings(env="test", database_url=migrated, training_worker=False)
     get_settings.cache_clear()
 
 

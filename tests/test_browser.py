@@ -138,3 +138,42 @@ def wait_text_css(driver, text, css=".msg.bot", timeout=30):
 
     WebDriverWait(driver, timeout).until(
         lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))
+
+
+def test_programme_team_edits_and_publishes_an_answer(stack, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    from assistant.db import session_scope
+    from assistant.users import create_user, get_user_by_username
+
+    with session_scope(stack.env["ASSISTANT_DATABASE_URL"]) as s:
+        if get_user_by_username("prog.browser", session=s) is None:
+            create_user(username="prog.browser", password="prog browser password", role="programme", session=s)
+    browser.delete_all_cookies()
+    browser.get(stack.web_url)
+    wait_for(browser, "#login-view:not([hidden]) #username")
+    browser.find_element(By.ID, "username").send_keys("prog.browser")
+    browser.find_element(By.ID, "password").send_keys("prog browser password" + Keys.ENTER)
+    wait_for(browser, "#link-programme:not([hidden])")[0].click()
+    browser.find_element(By.ID, "q").send_keys("jolliffe" + Keys.ENTER)
+    wait_for(browser, "li[data-key='omfq'] button")[0].click()
+    answer = wait_for(browser, "#editor:not([hidden]) #f-answer")[0]
+    answer.clear()
+    answer.send_keys("Edited in the browser: the **OMFQ-r** questionnaire. <script>alert(1)</script>")
+    wait_text_css(browser, "Edited in the browser", css="#preview")
+    assert browser.find_elements(By.CSS_SELECTOR, "#preview strong")[0].text == "OMFQ-r"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#preview script")
+    browser.find_element(By.ID, "save").click()
+    wait_text_css(browser, "live in the chat now", css="#edit-status")
+    assert wait_for(browser, "#history li")[0].text.find("edit") > 0
+
+    # the very next chat reply uses the new answer, without retraining
+    browser.delete_all_cookies()
+    browser.get(stack.web_url)
+    wait_for(browser, "#login-view:not([hidden]) #username")
+    browser.find_element(By.ID, "username").send_keys("pat.e2e")
+    browser.find_element(By.ID, "password").send_keys(USERS["pat.e2e"][1] + Keys.ENTER)
+    wait_for(browser, "#chat-view:not([hidden]) #message")[0].send_keys(
+        "what is the offender management feedback questionnaire" + Keys.ENTER)
+    wait_text_css(browser, "Edited in the browser", css=".msg.bot[data-faq-key='omfq']")

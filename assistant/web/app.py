@@ -12,8 +12,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
-from assistant.web import routes_auth, routes_chat, routes_manager, routes_reflections
+from assistant.web import routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
 from assistant.web.deps import ApiError
+from assistant.training import TrainingWorker
 from assistant.web.rasa_client import RasaClient
 
 WEB_DIR = Path(__file__).resolve().parent
@@ -63,9 +64,14 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
                                     settings.action_server_url, settings.rasa_timeout_seconds)
+        worker = TrainingWorker(settings) if settings.training_worker else None
+        if worker:
+            worker.start()
         try:
             yield
         finally:
+            if worker:
+                worker.stop()
             await app.state.rasa.close()
 
     app = FastAPI(title="Probation practice assistant", lifespan=lifespan,
@@ -91,6 +97,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.include_router(routes_chat.router)
     app.include_router(routes_reflections.router)
     app.include_router(routes_manager.router)
+    app.include_router(routes_programme.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)
@@ -104,6 +111,10 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @app.get("/manager", include_in_schema=False)
     def manager_page() -> FileResponse:
         return FileResponse(WEB_DIR / "templates" / "manager.html")
+
+    @app.get("/programme", include_in_schema=False)
+    def programme_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "templates" / "programme.html")
 
     @app.get("/reflections", include_in_schema=False)
     def reflections_page() -> FileResponse:

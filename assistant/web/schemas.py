@@ -117,3 +117,36 @@ class SessionOut(BaseModel):
     prompt_id: Optional[int]
     deliver_after: Optional[str]
     created: bool
+
+
+class FaqIn(BaseModel):
+    """A new FAQ, or the fields to change in one (with the version the editor started from)."""
+
+    key: Optional[StrictStr] = Field(None, max_length=64)
+    category: Optional[StrictStr] = Field(None, max_length=64)
+    question: Optional[StrictStr] = Field(None, max_length=300)
+    answer: Optional[StrictStr] = Field(None, max_length=200_000)
+    source: Optional[StrictStr] = Field(None, max_length=1000)
+    status: Optional[StrictStr] = Field(None, max_length=16)
+    last_reviewed: Optional[str] = Field(None, max_length=10)
+    review_by: Optional[str] = Field(None, max_length=10)
+    examples: Optional[List[StrictStr]] = Field(None, max_items=500)
+    version: Optional[int] = None
+
+
+class ExampleIn(BaseModel):
+    text: StrictStr = Field(..., max_length=300)
+    queue_ids: List[int] = []
+
+
+class PreviewIn(BaseModel):
+    markdown: StrictStr = Field(..., max_length=200_000)
+
+
+class ImportIn(BaseModel):
+    format: StrictStr = Field(..., regex=r"^(yaml|csv)$")
+    content: StrictStr = Field(..., max_length=2_000_000)
+
+
+class QueueAction(BaseModel):
+    ids: List[int] = Field(..., min_items=1, max_items=500)

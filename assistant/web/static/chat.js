@@ -18,6 +18,7 @@
     $("user-name").textContent = user.display_name + " (" + user.role + ")";
     $("link-reflections").hidden = user.role !== "practitioner";
     $("link-manager").hidden = user.role !== "manager";
+    $("link-programme").hidden = user.role !== "programme";
     log.textContent = "";
     if (user.role === "practitioner") loadPrompts();
     const r = await api("/api/history");

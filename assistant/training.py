@@ -1,0 +1,232 @@
+"""Retraining after the programme team publishes FAQ changes: one job at a time,
+in a background thread of the web app. Each job regenerates the Rasa training data
+from the database, trains a candidate model, evaluates it against the running model
+(held-out questions in content/faq_holdout.yml and the dev set), and only if it is
+not worse moves it into the models folder and loads it into the running Rasa
+(PUT /model): conversations carry on, their trackers are in the database."""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
+
+import httpx
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.config import PROJECT_ROOT, Settings
+from assistant.content import FaqContent, export_faqs, render_nlu
+from assistant.db import session_scope
+from assistant.models import TrainingJob, utcnow
+
+logger = logging.getLogger(__name__)
+HOLDOUT = PROJECT_ROOT / "content" / "faq_holdout.yml"
+DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "faq_dev.yml"
+ACTIVE = ("training", "evaluating")
+
+
+def enqueue(user_id: Optional[int], *, session: Session) -> TrainingJob:
+    """Queue a training job (one runs at a time; later ones wait their turn)."""
+    job = TrainingJob(status="queued", requested_by=user_id, progress="Waiting for its turn")
+    session.add(job)
+    session.flush()
+    return job
+
+
+def recover_interrupted(*, session: Session) -> int:
+    """Jobs left running by a killed process are marked failed; the running model stays."""
+    rows = list(session.scalars(select(TrainingJob).where(TrainingJob.status.in_(ACTIVE))))
+    for job in rows:
+        job.status, job.finished_at = "failed", utcnow()
+        job.reason = "Interrupted (the web app stopped during training). The running model was not changed."
+    return len(rows)
+
+
+def export_training_data(dest: Path, *, session: Session) -> Path:
+    """Write Rasa NLU data for the current database content (plus the repo's other NLU files)."""
+    nlu_dir = Path(dest) / "nlu_data"
+    nlu_dir.mkdir(parents=True, exist_ok=True)
+    for path in (PROJECT_ROOT / "nlu_data").glob("*.yml"):
+        if path.name != "faq.yml":
+            shutil.copy(path, nlu_dir / path.name)
+    items = [FaqContent.parse_obj(i) for i in export_faqs(session=session)]
+    (nlu_dir / "faq.yml").write_text(render_nlu(items), encoding="utf-8")
+    return nlu_dir
+
+
+def eval_questions() -> List[Tuple[str, str]]:
+    """Held-out questions (never trained on) plus the dev set when it is present."""
+    pairs = [(q["text"], q["key"]) for q in yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["questions"]]
+    if DEV_SET.exists():
+        pairs += [(q["text"], q["key"]) for q in yaml.safe_load(DEV_SET.read_text(encoding="utf-8"))["questions"]]
+    return pairs
+
+
+METRICS = {"in_scope_top1": "in_scope", "in_scope_answered_correct": "in_scope",
+           "out_of_scope_declined": "out_of_scope"}
+
+
+def not_worse(candidate: Dict, running: Optional[Dict], tolerance: int = 1) -> Tuple[bool, str]:
+    """The acceptance rule: on no metric may the candidate get more than ``tolerance``
+    evaluation questions fewer right than the running model (retraining with any change
+    of data moves a question or so either way; more than that is a real regression)."""
+    if running is None:
+        return True, "no running model to compare with"
+    worse = []
+    for metric, count in METRICS.items():
+        lost = round((running[metric] - candidate[metric]) * running[count])
+        if lost > tolerance:
+            worse.append(f"{metric} ({candidate[metric]:.3f} vs {running[metric]:.3f}: {lost} questions fewer)")
+    if worse:
+        return False, "worse than the running model on " + ", ".join(worse)
+    return True, f"not worse than the running model (within {tolerance} question per measure)"
+
+
+def _progress_reader(proc: subprocess.Popen, report: Callable[[str], None]) -> None:
+    component = ""
+    for line in iter(proc.stdout.readline, ""):
+        m = re.search(r"Starting to train component '(\w+)'", line)
+        if m:
+            component = m.group(1)
+            report(f"Training {component}")
+        for pct in re.findall(r"Epochs:\s+(\d+)%", line)[-1:]:
+            report(f"Training {component} {pct}%")
+
+
+def train_candidate(data_dir: Path, out_dir: Path, name: str, report: Callable[[str], None],
+                    timeout: float) -> Path:
+    """Run ``rasa train`` on the exported data; returns the model file."""
+    cmd = [sys.executable, "-m", "rasa", "train", "--data", str(data_dir / "nlu_data"), "stories",
+           "--config", "config.yml", "--domain", "domain.yml", "--out", str(out_dir),
+           "--fixed-model-name", name, "--force"]
+    proc = subprocess.Popen(cmd, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, errors="replace")
+    reader = threading.Thread(target=_progress_reader, args=(proc, report), daemon=True)
+    reader.start()
+    try:
+        code = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise RuntimeError(f"training took longer than {timeout:.0f} s and was stopped")
+    reader.join(timeout=5)
+    model = out_dir / f"{name}.tar.gz"
+    if code != 0 or not model.exists():
+        raise RuntimeError(f"rasa train failed (exit code {code})")
+    return model
+
+
+def evaluate(models: List[Path], timeout: float = 600) -> List[Dict]:
+    """Accuracy of each model on the evaluation questions (in a subprocess: TensorFlow stays out of the web app)."""
+    cmd = [sys.executable, "-m", "assistant", "evaluate", "--json"] + [a for m in models for a in ("--model", str(m))]
+    out = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError("evaluation failed: " + out.stderr.strip().splitlines()[-1:][0] if out.stderr else "")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def running_model(settings: Settings) -> Optional[Path]:
+    """The model file the running Rasa server has loaded, if any."""
+    try:
+        resp = httpx.get(f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=5)
+        name = resp.json().get("model_file")
+    except (httpx.HTTPError, ValueError):
+        return None
+    path = settings.models_dir / Path(name).name if name else None
+    return path if path and path.exists() else None
+
+
+def deploy(model: Path, settings: Settings) -> None:
+    """Load ``model`` into the running Rasa server (it keeps serving while it loads)."""
+    resp = httpx.put(f"{settings.rasa_url}/model", params={"token": settings.rasa_token},
+                     json={"model_file": str(model)}, timeout=300)
+    if resp.status_code != 204 and resp.status_code != 200:
+        raise RuntimeError(f"Rasa refused the new model (HTTP {resp.status_code})")
+
+
+def run_job(job_id: int, settings: Settings) -> str:
+    """Train, evaluate and (if not worse) deploy for one queued job; returns its final status."""
+    url = settings.database_url
+
+    def update(**fields) -> None:
+        with session_scope(url) as s:
+            job = s.get(TrainingJob, job_id)
+            for k, v in fields.items():
+                setattr(job, k, v)
+
+    work = settings.models_dir / ".training" / f"job-{job_id}"  # not top level: `rasa run` ignores it
+    try:
+        update(status="training", started_at=utcnow(), progress="Preparing training data")
+        with session_scope(url) as s:
+            data_dir = export_training_data(work, session=s)
+        candidate = train_candidate(data_dir.parent, work, f"candidate-{job_id}", lambda p: update(progress=p),
+                                    settings.training_timeout_seconds)
+        update(status="evaluating", progress="Evaluating against the running model")
+        current = running_model(settings)
+        results = evaluate([candidate] + ([current] if current else []))
+        ok, why = not_worse(results[0], results[1] if current else None, settings.training_tolerance_questions)
+        metrics = {"candidate": results[0], "running": results[1] if current else None}
+        if not ok:
+            update(status="rejected", finished_at=utcnow(), metrics=json.dumps(metrics), reason=why,
+                   progress="Rejected: the running model stays")
+            return "rejected"
+        final = settings.models_dir / f"{utcnow():%Y%m%d-%H%M%S}-published-{job_id}.tar.gz"
+        shutil.move(str(candidate), final)
+        update(progress="Loading the new model into the assistant")
+        deploy(final, settings)
+        update(status="deployed", finished_at=utcnow(), metrics=json.dumps(metrics), model_path=str(final),
+               reason=why, progress="Live")
+        return "deployed"
+    except Exception as exc:  # any failure: the running model stays, the page says why
+        logger.error("training job %s failed: %s", job_id, exc)
+        update(status="failed", finished_at=utcnow(), reason=f"{exc}. The running model was not changed.",
+               progress="Failed")
+        return "failed"
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def next_job(*, session: Session) -> Optional[int]:
+    """The oldest queued job, if nothing is running."""
+    if session.scalars(select(TrainingJob.id).where(TrainingJob.status.in_(ACTIVE))).first():
+        return None
+    return session.scalars(select(TrainingJob.id).where(TrainingJob.status == "queued")
+                           .order_by(TrainingJob.id)).first()
+
+
+class TrainingWorker:
+    """Runs queued jobs one at a time in a background thread."""
+
+    def __init__(self, settings: Settings, poll_seconds: float = 2.0) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="training-worker", daemon=True)
+
+    def start(self) -> None:
+        """Mark interrupted jobs failed, then start polling."""
+        with session_scope(self.settings.database_url) as s:
+            recover_interrupted(session=s)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop polling (a job in progress finishes in its subprocess)."""
+        self._stop.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                with session_scope(self.settings.database_url) as s:
+                    job_id = next_job(session=s)
+                if job_id is not None:
+                    run_job(job_id, self.settings)
+                    continue
+            except Exception as exc:
+                logger.error("training worker: %s", exc)
+            self._stop.wait(self.poll_seconds)

@@ -1,0 +1,178 @@
+// Programme team page: FAQs, editor with preview and history, review queue, usage,
+// import/export and training status. Text is inserted as text; previews come from
+// the server's safe Markdown renderer.
+"use strict";
+(function () {
+  const { api, el, requireUser } = window.PA;
+  const $ = (id) => document.getElementById(id);
+  let current = null;  // FAQ being edited (null = new)
+  let faqs = [];
+
+  async function loadList() {
+    const params = new URLSearchParams({ q: $("q").value, category: $("category").value });
+    const r = await api("/api/faqs?" + params);
+    if (!r.ok) return;
+    faqs = r.data.faqs;
+    const chosen = $("category").value;
+    $("category").replaceChildren(el("option", { value: "" }, "All"),
+      ...r.data.categories.map((c) => { const o = el("option", { value: c }, c); o.selected = c === chosen; return o; }));
+    $("faq-list").replaceChildren(...faqs.map((f) => el("li", { "data-key": f.key },
+      el("button", { type: "button", class: "link-button", onclick: () => open(f.key) }, f.question),
+      " ", el("span", { class: "muted" }, f.key + " · " + f.category + " · " + f.status +
+        (f.review_by ? " · review by " + f.review_by : "")),
+      f.overdue ? el("strong", { class: "overdue" }, " Review overdue") : "")));
+  }
+
+  function fill(f) {
+    $("f-key").value = f.key || ""; $("f-key").disabled = !!current;
+    $("f-category").value = f.category || ""; $("f-question").value = f.question || "";
+    $("f-answer").value = f.answer || ""; $("f-source").value = f.source || "";
+    $("f-status").value = f.status || "published";
+    $("f-reviewed").value = f.last_reviewed || ""; $("f-review-by").value = f.review_by || "";
+    $("f-examples").value = (f.examples || []).join("\n");
+    preview();
+  }
+
+  async function open(key) {
+    const r = await api("/api/faqs/" + encodeURIComponent(key));
+    if (!r.ok) return;
+    current = r.data;
+    $("editor").hidden = false; $("editor-title").textContent = "Edit FAQ: " + key;
+    $("edit-status").textContent = "";
+    fill(current);
+    $("history").replaceChildren(...current.history.map((h) => el("li", {},
+      h.changed_at.replace("T", " ") + " · " + h.action + " · version " + h.version + " ",
+      h.before ? el("button", { type: "button", class: "secondary", onclick: async () => {
+        const res = await api("/api/faqs/" + encodeURIComponent(key) + "/revert/" + h.id, {});
+        $("edit-status").textContent = res.ok ? "Reverted." : res.data.error;
+        if (res.ok) { open(key); loadList(); loadTraining(); }
+      } }, "Revert this change") : "")));
+    $("f-question").focus();
+  }
+
+  function startNew(prefill) {
+    current = null;
+    $("editor").hidden = false; $("editor-title").textContent = "New FAQ";
+    $("history").replaceChildren();
+    fill(Object.assign({ status: "published", examples: [] }, prefill || {}));
+    $("f-key").focus();
+  }
+
+  let previewTimer = null;
+  function preview() {
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(async () => {
+      const r = await api("/api/faqs/preview", { markdown: $("f-answer").value });
+      if (r.ok) $("preview").innerHTML = r.data.html;  // server-rendered, raw HTML disabled
+    }, 250);
+  }
+  $("f-answer").addEventListener("input", preview);
+
+  $("edit-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = {
+      category: $("f-category").value.trim(), question: $("f-question").value.trim(),
+      answer: $("f-answer").value, source: $("f-source").value.trim(), status: $("f-status").value,
+      last_reviewed: $("f-reviewed").value || null, review_by: $("f-review-by").value || null,
+      examples: $("f-examples").value.split("\n").map((x) => x.trim()).filter(Boolean),
+    };
+    let r;
+    if (current) r = await api("/api/faqs/" + encodeURIComponent(current.key), Object.assign({ version: current.version }, body), "PUT");
+    else r = await api("/api/faqs", Object.assign({ key: $("f-key").value.trim() }, body));
+    if (r.ok) {
+      $("edit-status").textContent = r.data.training_job ? "Saved. The assistant is retraining (see above)." : "Saved: live in the chat now.";
+      await open(r.data.faq.key); $("edit-status").textContent = r.data.training_job ? "Saved. The assistant is retraining (see above)." : "Saved: live in the chat now.";
+      loadList(); loadTraining();
+    } else {
+      $("edit-status").textContent = r.data.error;  // on a conflict the form keeps your text
+    }
+  });
+
+  $("search-form").addEventListener("submit", (e) => { e.preventDefault(); loadList(); });
+  $("category").addEventListener("change", loadList);
+  $("new-faq").addEventListener("click", () => startNew());
+
+  async function loadQueue() {
+    const r = await api("/api/review-queue");
+    if (!r.ok) return;
+    const items = r.data.items;
+    $("queue").replaceChildren(...(items.length ? items.map((item) => {
+      if (item.not_helpful_key) {
+        return el("li", {}, item.count + " \u00d7 \u201cnot helpful\u201d on ",
+          el("button", { type: "button", class: "link-button", onclick: () => open(item.not_helpful_key) }, item.not_helpful_key));
+      }
+      const select = el("select", { "aria-label": "FAQ to add this question to" },
+        ...faqs.map((f) => { const o = el("option", { value: f.key }, f.key); o.selected = f.key === item.suggested_key; return o; }));
+      return el("li", { class: "queue-item" }, "\u201c" + item.text + "\u201d",
+        el("span", { class: "muted" }, " \u00d7" + item.count + " (" + item.reasons.join(", ") + ")"), el("br"),
+        select,
+        el("button", { type: "button", onclick: async () => {
+          const res = await api("/api/faqs/" + select.value + "/examples", { text: item.text, queue_ids: item.ids });
+          if (res.ok) { loadQueue(); loadTraining(); } else window.alert(res.data.error);
+        } }, "Add as example"),
+        el("button", { type: "button", class: "secondary", onclick: () => startNew({ question: item.text, examples: item.examples }) }, "New FAQ from this"),
+        el("button", { type: "button", class: "secondary", onclick: async () => {
+          await api("/api/review-queue/dismiss", { ids: item.ids }); loadQueue();
+        } }, "Dismiss"));
+    }) : [el("li", {}, "Nothing to review.")]));
+  }
+
+  function bars(title, rows, value, label) {
+    const max = Math.max(1, ...rows.map(value));
+    const svgNS = "http://www.w3.org/2000/svg";
+    const svg = document.createElementNS(svgNS, "svg");
+    svg.setAttribute("width", "100%"); svg.setAttribute("height", String(rows.length * 22 + 4));
+    svg.setAttribute("role", "img"); svg.setAttribute("aria-label", title);
+    rows.forEach((row, i) => {
+      const rect = document.createElementNS(svgNS, "rect");
+      rect.setAttribute("x", "190"); rect.setAttribute("y", String(i * 22 + 2)); rect.setAttribute("height", "16");
+      rect.setAttribute("width", String(Math.round(300 * value(row) / max))); rect.setAttribute("fill", "#1d70b8");
+      const text = document.createElementNS(svgNS, "text");
+      text.setAttribute("x", "0"); text.setAttribute("y", String(i * 22 + 15)); text.setAttribute("font-size", "13");
+      text.textContent = label(row);
+      svg.append(rect, text);
+    });
+    return el("figure", {}, el("figcaption", {}, title), svg);
+  }
+
+  async function loadUsage() {
+    const r = await api("/api/usage");
+    if (!r.ok) return;
+    const u = r.data;
+    $("usage").replaceChildren(
+      bars("Questions per week", u.weekly, (w) => w.questions, (w) => w.week + ": " + w.questions),
+      bars("Decline rate per week", u.weekly, (w) => w.decline_rate, (w) => w.week + ": " + Math.round(100 * w.decline_rate) + "%"),
+      bars("Top FAQs", u.top_faqs, (f) => f.answers, (f) => f.key + ": " + f.answers),
+      bars("Helpfulness per FAQ", u.helpfulness, (f) => f.rate, (f) => f.key + ": " + Math.round(100 * f.rate) + "% helpful"));
+  }
+
+  let trainingTimer = null;
+  async function loadTraining() {
+    clearTimeout(trainingTimer);
+    const r = await api("/api/training");
+    if (!r.ok || !r.data.jobs.length) return;
+    const job = r.data.jobs[0];
+    let text = "Latest training run #" + job.id + ": " + job.status + (job.progress ? " (" + job.progress + ")" : "");
+    if (job.metrics && job.metrics.candidate) {
+      const c = job.metrics.candidate, run = job.metrics.running;
+      text += ". New model: top-1 " + c.in_scope_top1.toFixed(3) + ", declined out-of-scope " + c.out_of_scope_declined.toFixed(3);
+      if (run) text += "; running model: " + run.in_scope_top1.toFixed(3) + ", " + run.out_of_scope_declined.toFixed(3);
+    }
+    if (job.reason) text += ". " + job.reason;
+    $("training").textContent = text;
+    if (["queued", "training", "evaluating"].includes(job.status)) trainingTimer = setTimeout(loadTraining, 3000);
+  }
+
+  $("import-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const file = $("import-file").files[0];
+    if (!file) { $("import-status").textContent = "Choose a file first."; return; }
+    const content = await file.text();
+    const r = await api("/api/faqs/import", { format: /\.csv$/i.test(file.name) ? "csv" : "yaml", content });
+    if (r.ok) { $("import-status").textContent = "Imported " + r.data.imported + " FAQs; the assistant is retraining."; loadList(); loadTraining(); }
+    else $("import-status").replaceChildren(el("p", { class: "error" }, r.data.error),
+      ...(r.data.rows || []).map((x) => el("p", {}, (x.row ? "Row " + x.row + ": " : "") + x.message)));
+  });
+
+  requireUser("programme").then((u) => { if (u) { loadList().then(loadQueue); loadUsage(); loadTraining(); } });
+})();

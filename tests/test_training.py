@@ -1,0 +1,98 @@
+"""The retraining pipeline's decisions and failure handling (the real training run is
+in test_e2e_retrain.py)."""
+import json
+
+import pytest
+from sqlalchemy import select
+
+from assistant import training
+from assistant.content import load_faq_file, render_nlu
+from assistant.db import session_scope
+from assistant.models import TrainingJob
+from tests.conftest import ROOT
+
+RUNNING = {"in_scope": 100, "out_of_scope": 10, "in_scope_top1": 0.95, "in_scope_answered_correct": 0.90,
+           "out_of_scope_declined": 0.90}
+
+
+@pytest.mark.parametrize("change, ok", [
+    ({}, True),
+    ({"in_scope_top1": 0.94}, True),                 # one question fewer: within the noise
+    ({"in_scope_top1": 0.93}, False),                # two fewer: a regression
+    ({"out_of_scope_declined": 0.70}, False),
+    ({"in_scope_top1": 0.99, "out_of_scope_declined": 1.0}, True),
+])
+def test_not_worse_rule(change, ok):
+    accepted, why = training.not_worse({**RUNNING, **change}, RUNNING, tolerance=1)
+    assert accepted is ok, why
+    assert training.not_worse(RUNNING, None)[0]
+
+
+def test_training_data_is_generated_from_the_database(seeded, tmp_path):
+    with session_scope(seeded.database_url) as s:
+        nlu = training.export_training_data(tmp_path, session=s)
+    assert (nlu / "faq.yml").read_text() == render_nlu(load_faq_file(ROOT / "content" / "faqs.yml"))
+    assert {p.name for p in nlu.glob("*.yml")} == {p.name for p in (ROOT / "nlu_data").glob("*.yml")}
+
+
+def test_held_out_questions_are_never_trained_on():
+    from assistant.content import normalise
+
+    trained = {normalise(e) for i in load_faq_file(ROOT / "content" / "faqs.yml") for e in i.examples}
+    held = training.eval_questions()
+    assert len(held) >= 40
+    assert not {normalise(t) for t, _ in held} & trained
+
+
+def test_a_failed_training_leaves_the_running_model_and_says_why(seeded, tmp_path, monkeypatch):
+    settings = seeded.copy(update={"models_dir": tmp_path})
+    with session_scope(seeded.database_url) as s:
+        job_id = training.enqueue(None, session=s).id
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("rasa train failed (exit code 1)")
+
+    monkeypatch.setattr(training, "train_candidate", broken)
+    deployed = []
+    monkeypatch.setattr(training, "deploy", lambda *a: deployed.append(a))
+    assert training.run_job(job_id, settings) == "failed"
+    with session_scope(seeded.database_url) as s:
+        job = s.get(TrainingJob, job_id)
+        assert job.status == "failed" and "running model was not changed" in job.reason
+    assert deployed == [] and list(tmp_path.glob("*.tar.gz")) == []
+
+
+def test_a_rejected_candidate_is_not_deployed(seeded, tmp_path, monkeypatch):
+    settings = seeded.copy(update={"models_dir": tmp_path})
+    (tmp_path / "running.tar.gz").write_text("model")
+    with session_scope(seeded.database_url) as s:
+        job_id = training.enqueue(None, session=s).id
+
+    def fake_train(data_dir, out_dir, name, report, timeout):
+        report("Training DIETClassifier 50%")
+        path = out_dir / f"{name}.tar.gz"
+        path.write_text("candidate")
+        return path
+
+    monkeypatch.setattr(training, "train_candidate", fake_train)
+    monkeypatch.setattr(training, "running_model", lambda s: tmp_path / "running.tar.gz")
+    monkeypatch.setattr(training, "evaluate", lambda models: [{**RUNNING, "in_scope_top1": 0.80}, RUNNING])
+    monkeypatch.setattr(training, "deploy", lambda *a: pytest.fail("must not deploy"))
+    assert training.run_job(job_id, settings) == "rejected"
+    with session_scope(seeded.database_url) as s:
+        job = s.get(TrainingJob, job_id)
+        assert "15 questions fewer" in job.reason and json.loads(job.metrics)["running"] == RUNNING
+    assert [p.name for p in tmp_path.glob("*.tar.gz")] == ["running.tar.gz"]
+
+
+def test_killed_jobs_are_marked_failed_and_jobs_run_one_at_a_time(seeded):
+    with session_scope(seeded.database_url) as s:
+        first = training.enqueue(None, session=s)
+        second = training.enqueue(None, session=s)
+        assert training.next_job(session=s) == first.id
+        first.status = "training"
+        assert training.next_job(session=s) is None  # one at a time: the second waits
+    with session_scope(seeded.database_url) as s:
+        assert training.recover_interrupted(session=s) == 1
+        assert s.get(TrainingJob, first.id).status == "failed"
+        assert training.next_job(session=s) == second.id
