@@ -37,6 +37,16 @@ def _respond(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decis
         dispatcher.utter_message(**reply)
 
 
+def _decide_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, answer_outright: bool) -> None:
+    settings = get_settings()
+    decision = decide(
+        tracker.latest_message or {},
+        answer_threshold=settings.answer_threshold if answer_outright else 1.01,
+        suggest_threshold=settings.suggest_threshold,
+    )
+    _respond(dispatcher, tracker, decision)
+
+
 class ActionAnswerFaq(Action):
     """Answer the FAQ the message asks about, suggest close matches, or decline."""
 
@@ -46,13 +56,7 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        settings = get_settings()
-        decision = decide(
-            tracker.latest_message or {},
-            answer_threshold=settings.answer_threshold,
-            suggest_threshold=settings.suggest_threshold,
-        )
-        _respond(dispatcher, tracker, decision)
+        _decide_and_respond(dispatcher, tracker, answer_outright=True)
         return []
 
 
@@ -79,11 +83,5 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        settings = get_settings()
-        decision = decide(
-            tracker.latest_message or {},
-            answer_threshold=1.01,  # never answer outright from a dialogue fallback
-            suggest_threshold=settings.suggest_threshold,
-        )
-        _respond(dispatcher, tracker, decision)
+        _decide_and_respond(dispatcher, tracker, answer_outright=False)  # never answer outright here
         return []

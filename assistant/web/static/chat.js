@@ -20,7 +20,7 @@
     $("link-manager").hidden = user.role !== "manager";
     $("link-programme").hidden = user.role !== "programme";
     log.textContent = "";
-    if (user.role === "practitioner") loadPrompts();
+
     const r = await api("/api/history");
     if (r.ok) {
       r.data.messages.forEach(addMessage);
@@ -30,15 +30,21 @@
       }
     } else if (r.status === 401) { return showLogin(r.data.error); }
     else { $("chat-error").textContent = r.data.error; }
+    if (user.role === "practitioner") loadPrompts(true);
     box.focus();
   }
 
-  async function loadPrompts() {
+  async function loadPrompts(announce) {
     const r = await api("/api/prompts");
     const list = $("prompt-list");
     list.textContent = "";
     if (!r.ok || !r.data.length) { $("prompts").hidden = true; return; }
     $("prompts").hidden = false;
+    if (announce) {
+      const who = r.data[0].from_name ? r.data[0].from_name + " has asked you" : "It's time";
+      addMessage({ sender: "bot", html: "<p>" + escapeHtml(who + " to reflect" + (r.data.length > 1 ? " (" + r.data.length + " requests)" : "") +
+        ". Use \u201cStart now\u201d above when you're ready, or snooze or dismiss it.") + "</p>" });
+    }
     r.data.forEach((p) => {
       const li = document.createElement("li");
       const text = document.createElement("div");
