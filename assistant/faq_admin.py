@@ -92,6 +92,15 @@ def record_revision(faq: Faq, action: str, before: Optional[Dict], user: Optiona
     return rev
 
 
+def _saved(faq: Faq, action: str, before: Dict, user: User, *, session: Session) -> Faq:
+    """Bump the version, stamp who and when, and record the revision."""
+    faq.version += 1
+    faq.updated_at, faq.updated_by = utcnow(), user.id
+    session.flush()
+    record_revision(faq, action, before, user, session=session)
+    return faq
+
+
 def needs_training(before: Optional[Dict], after: Dict) -> bool:
     """True if a change alters what the model must learn (examples, or published status)."""
     if before is None:
@@ -111,11 +120,7 @@ def update_faq(key: str, changes: Dict, *, expected_version: int, user: User, se
     merged.pop("version", None)
     item = _validated(merged)
     _apply(faq, item)
-    faq.version += 1
-    faq.updated_at, faq.updated_by = utcnow(), user.id
-    session.flush()
-    record_revision(faq, "edit", before, user, session=session)
-    return faq
+    return _saved(faq, "edit", before, user, session=session)
 
 
 def create_faq(data: Dict, *, user: User, session: Session) -> Faq:
@@ -147,11 +152,7 @@ def revert(key: str, revision_id: int, *, user: User, session: Session) -> Faq:
     before = snapshot(faq)
     old.pop("version", None)
     _apply(faq, _validated(old))
-    faq.version += 1
-    faq.updated_at, faq.updated_by = utcnow(), user.id
-    session.flush()
-    record_revision(faq, "revert", before, user, session=session)
-    return faq
+    return _saved(faq, "revert", before, user, session=session)
 
 
 def add_example(key: str, text: str, *, user: User, session: Session) -> Faq:
@@ -161,8 +162,4 @@ def add_example(key: str, text: str, *, user: User, session: Session) -> Faq:
     texts = before["examples"] + [text.strip()]
     _validated({**before, "examples": texts})
     set_examples(faq, texts)
-    faq.version += 1
-    faq.updated_at, faq.updated_by = utcnow(), user.id
-    session.flush()
-    record_revision(faq, "example", before, user, session=session)
-    return faq
+    return _saved(faq, "example", before, user, session=session)
