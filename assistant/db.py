@@ -13,6 +13,7 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -27,15 +28,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def get_engine(url: str) -> Engine:
     """Return a (cached) engine for ``url``; SQLite files get their folder created."""
     parsed = make_url(url)
-    kwargs: dict = {"future": True, "pool_pre_ping": True}
     if parsed.get_backend_name() == "sqlite":
+        kwargs: dict = {"future": True, "connect_args": {"check_same_thread": False, "timeout": 10}}
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
+            # Keep file connections open (SQLAlchemy 1.4 would open one per checkout), as
+            # many as requests in flight: a chat request holds its session while Rasa answers.
+            kwargs.update(poolclass=QueuePool, pool_size=20, max_overflow=20)
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, **kwargs)
+    return create_engine(url, future=True, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
 
 def get_sessionmaker(url: str) -> sessionmaker:

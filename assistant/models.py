@@ -58,7 +58,7 @@ class WebSession(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     expires_at = Column(DateTime, nullable=False)
 
-    user = relationship("User")
+    user = relationship("User", lazy="joined")  # every authenticated request needs both
 
 
 class Faq(Base):

@@ -1,15 +1,19 @@
-"""Run Rasa's own CLI (``python -m assistant.rasa_server run ...``) with one
-performance fix for Rasa 3.6 installed first.
+"""Run Rasa's own CLI (``python -m assistant.rasa_server run ...``) with two
+performance fixes for Rasa 3.6 installed first. Neither changes what Rasa does.
 
-Rasa validates every action-server response with ``jsonschema.validate``, which
-re-checks the schema itself against the JSON-Schema meta-schema on every call: on
-these 2-core machines that was ~40% of Rasa's CPU time per message. The fix builds
-the validator once and validates each response against the very same schema, with
-the same error (and message) Rasa raises.
+1. Rasa validates every action-server response with ``jsonschema.validate``, which
+   re-checks the schema itself against the JSON-Schema meta-schema on every call: on
+   these 2-core machines that was ~40% of Rasa's CPU time per message. The fix builds
+   the validator once and validates each response against the very same schema, with
+   the same error (and message) Rasa raises.
+2. Loading a conversation from the tracker store turns each stored event back into
+   an object with ``Event.resolve_by_type``, which walks the whole ``Event`` class
+   tree (with ``inspect.isabstract`` on each class) for every single event: half the
+   cost of loading a tracker. The fix remembers which class has which type name.
 """
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 
 def install_fixes() -> None:
@@ -38,9 +42,33 @@ def install_fixes() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def install_event_type_cache() -> None:
+    """Make ``Event.resolve_by_type`` look classes up in a table built from the same walk."""
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    original = Event.resolve_by_type
+    table: Dict[str, type] = {}
+
+    def build() -> None:
+        table.clear()
+        for cls in all_subclasses(Event):  # Rasa's order: the first class with a name wins
+            table.setdefault(cls.type_name, cls)
+
+    def resolve_by_type(type_name: str, default: Optional[type] = None) -> Optional[type]:
+        cls = table.get(type_name)
+        if cls is None:
+            build()  # a class defined since the last build, or an unknown name
+            cls = table.get(type_name)
+        return cls if cls is not None else original(type_name, default)
+
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def main() -> None:
     """Install the fixes, then hand over to Rasa's command line."""
     install_fixes()
+    install_event_type_cache()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -146,6 +146,32 @@ def test_malformed_json_and_wrong_content_type(client, pat):
     assert resp.status_code == 415
 
 
+def test_oversized_bodies_are_refused_whether_or_not_their_length_is_declared(client, pat):
+    huge = b'{"message": "' + b"x" * 300_000 + b'"}'
+    resp = client.post("/api/chat", content=huge, headers={"content-type": "application/json"})
+    assert (resp.status_code, resp.json()["code"]) == (413, "too_large")
+
+    def chunked():  # a generator body is sent chunked, with no Content-Length
+        yield huge[:100_000]
+        yield huge[100_000:]
+
+    resp = client.post("/api/chat", content=chunked(), headers={"content-type": "application/json"})
+    assert (resp.status_code, resp.json()["code"]) == (413, "too_large")
+    assert client.app.state.rasa.sent == []
+    # A chunked body under the limit is read whole and answered as usual.
+    resp = client.post("/api/chat", content=iter([b'{"message": "what', b' is SEED?"}']),
+                       headers={"content-type": "application/json"})
+    assert resp.status_code == 200 and client.app.state.rasa.sent[-1][1] == "what is SEED?"
+
+
+def test_every_response_carries_the_security_headers(client, pat):
+    for resp in (client.get("/"), client.get("/api/history"), client.get("/nope"),
+                 client.post("/api/chat", content=b"x", headers={"content-type": "text/plain"})):
+        assert resp.headers["content-security-policy"].startswith("default-src 'self'")
+        assert resp.headers["x-content-type-options"] == "nosniff"
+        assert resp.headers["x-frame-options"] == "DENY"
+
+
 def test_html_and_unicode_messages_are_passed_as_plain_text(client, pat):
     text = "<b>bold</b> <script>x</script> café – 👋 ümlaut"
     assert client.post("/api/chat", json={"message": text}).status_code == 200

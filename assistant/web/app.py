@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
@@ -30,6 +31,82 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+class GuardMiddleware:
+    """Refuse non-JSON or oversized API writes early; add security headers to every response.
+
+    A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs a task group and a
+    body stream per request, a fifth of the web app's CPU on a chat message."""
+
+    WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message = {**message, "headers": list(message.get("headers", []))
+                           + [(k, v) for k, v in self.headers if k not in present]}
+            await send(message)
+
+        if scope["method"] in self.WRITE_METHODS and scope["path"].startswith("/api/"):
+            refusal = self._refusal(Headers(scope=scope))
+            body = None if refusal else await self._read_body(receive)
+            if body is None:
+                refusal = refusal or _error(413, "The request is too large.", "too_large")
+                await refusal(scope, receive, send_with_headers)
+                return
+            receive = self._replay(body, receive)
+
+        await self.app(scope, receive, send_with_headers)
+
+    @staticmethod
+    async def _read_body(receive) -> Optional[bytes]:
+        """The whole request body, or None once it passes MAX_BODY_BYTES (chunked uploads too)."""
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return b"".join(chunks)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    @staticmethod
+    def _replay(body: bytes, receive):
+        """A ``receive`` that gives the buffered body once, then waits on the client as before."""
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
+
+    @staticmethod
+    def _refusal(headers: Headers) -> Optional[JSONResponse]:
+        ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return _error(415, "Send JSON (Content-Type: application/json).", "unsupported_media_type")
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return _error(413, "The request is too large.", "too_large")
+        return None
 
 
 def _error(status: int, message: str, code: str, **extra) -> JSONResponse:
@@ -78,19 +155,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.url.path.startswith("/api/"):
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if ctype != "application/json":
-                return _error(415, "Send JSON (Content-Type: application/json).", "unsupported_media_type")
-            length = request.headers.get("content-length")
-            if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-                return _error(413, "The request is too large.", "too_large")
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(GuardMiddleware)
 
     _install_error_handlers(app)
     app.include_router(routes_auth.router)

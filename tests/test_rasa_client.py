@@ -1,0 +1,80 @@
+"""The relay to Rasa against a local stand-in server: replies, errors, bad bodies and hangs."""
+import asyncio
+
+import pytest
+from aiohttp import web
+
+from assistant.web.rasa_client import AssistantUnavailable, RasaClient
+
+
+async def _with_server(routes, check):
+    app = web.Application()
+    app.add_routes(routes)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    client = RasaClient(f"http://127.0.0.1:{port}", "tok", f"http://127.0.0.1:{port}", timeout=0.5)
+    try:
+        await check(client)
+    finally:
+        await client.close()
+        await runner.cleanup()
+
+
+def test_reply_events_and_health_pass_through():
+    seen = {}
+
+    async def webhook(request):
+        seen["body"] = await request.json()
+        return web.json_response([{"recipient_id": "7", "text": "hi"}])
+
+    async def tracker(request):
+        seen["query"] = dict(request.query)
+        return web.json_response({"events": [{"event": "user", "text": "x"}]})
+
+    async def health(_request):
+        return web.json_response({"status": "ok"})
+
+    async def check(client):
+        assert await client.send("7", "hello") == [{"recipient_id": "7", "text": "hi"}]
+        assert await client.events("7") == [{"event": "user", "text": "x"}]
+        assert await client.actions_healthy() is True
+
+    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", webhook),
+                              web.get("/conversations/7/tracker", tracker),
+                              web.get("/health", health)], check))
+    assert seen["body"] == {"sender": "7", "message": "hello"}
+    assert seen["query"] == {"token": "tok", "include_events": "ALL"}
+
+
+@pytest.mark.parametrize("handler", [
+    lambda r: web.Response(status=500, text="boom"),
+    lambda r: web.Response(status=200, text="not json", content_type="text/plain"),
+])
+def test_errors_and_bad_bodies_mean_unavailable(handler):
+    async def reply(request):
+        return handler(request)
+
+    async def check(client):
+        with pytest.raises(AssistantUnavailable):
+            await client.send("7", "hello")
+        assert await client.actions_healthy() is False  # no /health route: 404
+
+    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", reply)], check))
+
+
+def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
+    async def hang(_request):
+        await asyncio.sleep(5)
+        return web.json_response([])
+
+    async def check(client):
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        with pytest.raises(AssistantUnavailable):
+            await client.send("7", "hello")
+        assert loop.time() - start < 2
+
+    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", hang)], check))

@@ -1,0 +1,68 @@
+"""The launcher's performance fixes leave Rasa's behaviour exactly as it was."""
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.utils.common import all_subclasses
+
+from assistant import rasa_server
+
+
+@pytest.fixture
+def patched(monkeypatch):
+    """Install both fixes; monkeypatch puts Rasa's originals back afterwards."""
+    monkeypatch.setattr(RemoteAction, "_validate_action_result",
+                        RemoteAction.__dict__["_validate_action_result"])
+    monkeypatch.setattr(Event, "resolve_by_type", Event.__dict__["resolve_by_type"])
+    original_resolve = Event.resolve_by_type
+    original_validate = RemoteAction._validate_action_result
+    rasa_server.install_fixes()
+    rasa_server.install_event_type_cache()
+    assert Event.resolve_by_type is not original_resolve
+    assert RemoteAction._validate_action_result is not original_validate
+    return original_resolve, original_validate
+
+
+def test_every_event_type_resolves_to_the_class_rasa_would_pick(patched):
+    original, _ = patched
+    names = {cls.type_name for cls in all_subclasses(Event)}
+    assert {"user", "action", "slot", "session_started", "bot"} <= names
+    for name in names:
+        assert Event.resolve_by_type(name) is original(name)
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_events_round_trip_through_the_cached_lookup(patched):
+    events = [SessionStarted(), ActionExecuted("action_listen"), SlotSet("faq_key", "omfq"),
+              UserUttered("what is SEED", {"name": "faq", "confidence": 0.9})]
+    assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+def test_a_class_defined_later_is_found(patched):
+    class LateEvent(SlotSet):
+        type_name = "late_event_for_test"
+
+    assert Event.resolve_by_type("late_event_for_test") is LateEvent
+
+
+@pytest.mark.parametrize("result, ok", [
+    ({"events": [{"event": "slot", "name": "x", "value": 1}], "responses": [{"text": "hi"}]}, True),
+    ({"events": [], "responses": []}, True),
+    ({"events": [{"name": "no event key"}], "responses": []}, False),
+    ({"events": "not a list", "responses": []}, False),
+])
+def test_action_responses_are_judged_as_before_with_the_same_error(patched, result, ok):
+    _, original = patched
+    action = RemoteAction("action_x", None)
+    if ok:
+        assert action._validate_action_result(result) is True
+        assert original(action, result) is True
+        return
+    with pytest.raises(ValidationError) as cached_error:
+        action._validate_action_result(result)
+    with pytest.raises(ValidationError) as original_error:
+        original(action, result)
+    assert cached_error.value.message == original_error.value.message
