@@ -73,7 +73,7 @@ def test_adding_an_faq_retrains_and_swaps_without_downtime(stack):
             assert msg["faq_key"] == "motivational_interviewing"
             answered += 1
             time.sleep(3)
-        assert job["status"] == "deployed", job
+        assert job["status"] == "deployed", (job["reason"], job["metrics"])
         assert "training" in statuses and answered >= 3
         cand, run = job["metrics"]["candidate"], job["metrics"]["running"]
         assert round((run["in_scope_top1"] - cand["in_scope_top1"]) * run["in_scope"]) <= 1
