@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -74,13 +75,33 @@ def _patterns() -> List[Tuple[str, list]]:
         ("POSTCODE", [tok(r"^(?i:[A-Z]{1,2}\d[A-Z\d]?)$"), tok(r"^(?i:\d[A-Z]{2})$")]),
         ("NAME", [{"LOWER": {"IN": TITLES}}, {"TEXT": ".", "OP": "?"},
                   {"TEXT": {"REGEX": r"^[A-Za-z][A-Za-z'\u2019-]+$"}, "IS_STOP": False},
-                  {"IS_TITLE": True, "OP": "?"}]),
+                  {"IS_TITLE": True, "IS_ALPHA": True, "OP": "?"}]),
     ]
+
+
+def _import_spacy():
+    """Import spaCy without letting thinc pull in TensorFlow.
+
+    thinc imports TensorFlow whenever it is installed (Rasa's is), ~500 MB and seconds of
+    start-up in the web app and the action server, which only need a tokenizer and a
+    Matcher. While spaCy is first imported, ``import tensorflow`` fails (thinc expects
+    that and carries on without it); afterwards TensorFlow imports as usual."""
+    if "thinc" in sys.modules or "tensorflow" in sys.modules:
+        import spacy
+
+        return spacy
+    sys.modules["tensorflow"] = None  # type: ignore[assignment]  # ImportError on import
+    try:
+        import spacy
+    finally:
+        if "tensorflow" in sys.modules and sys.modules["tensorflow"] is None:
+            del sys.modules["tensorflow"]
+    return spacy
 
 
 @lru_cache(maxsize=1)
 def _matcher():
-    import spacy
+    spacy = _import_spacy()
     from spacy.matcher import Matcher
 
     from spacy.util import compile_infix_regex
@@ -115,9 +136,9 @@ def mask(text: str) -> MaskResult:
     """Mask identifiers in ``text``; ordinary text is returned unchanged."""
     if not text:
         return MaskResult(text or "")
+    nlp, matcher = _matcher()  # imports spaCy (see _import_spacy) before anything below does
     from spacy.util import filter_spans
 
-    nlp, matcher = _matcher()
     doc = nlp(text)
     spans = []
     for match_id, start, end in matcher(doc):

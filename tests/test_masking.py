@@ -1,4 +1,7 @@
 """Data minimisation: identifiers of people on probation are masked (synthetic examples only)."""
+import subprocess
+import sys
+
 import pytest
 
 from assistant.masking import mask
@@ -40,6 +43,22 @@ def test_several_identifiers_and_a_kind_notice():
     assert result.found == {"CASE_REF": 1, "DOB": 1, "PHONE": 1, "NAME": 1}
     notice = result.notice()
     assert "privacy" in notice and "1 case reference" in notice and "1 name" in notice
+
+
+def test_a_name_next_to_another_identifier_keeps_both_labels():
+    result = mask("Mr Smith X123456 rang")
+    assert result.text == "[name] [case reference] rang"
+    assert result.found == {"NAME": 1, "CASE_REF": 1}
+
+
+def test_masking_does_not_load_tensorflow():
+    """The web app and the action server mask text; TensorFlow (via thinc) would cost ~500 MB."""
+    code = ("import sys; from assistant.masking import mask; "
+            "assert mask('Mr Smith X123456').changed; "
+            "assert 'tensorflow' not in sys.modules, 'tensorflow was imported'; "
+            "import tensorflow")  # and it can still be imported afterwards
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
 
 
 @pytest.mark.parametrize("text", [
