@@ -57,7 +57,15 @@ def seed_sets(items: List[SetContent], *, session: Session) -> int:
     for item in items:
         row = existing.get(item.key) or ReflectionSet(key=item.key)
         row.name, row.source, row.is_default, row.active = item.name, item.source, item.default, True
-        row.questions = [ReflectionQuestion(position=i, qid=q.id, ask=q.ask) for i, q in enumerate(item.questions)]
+        # Update questions in place by id: replacing the list would insert the new rows
+        # before deleting the old ones and break the (set, question id) unique constraint.
+        current = {q.qid: q for q in row.questions}
+        questions = []
+        for i, q in enumerate(item.questions):
+            question = current.get(q.id) or ReflectionQuestion(qid=q.id)
+            question.position, question.ask = i, q.ask
+            questions.append(question)
+        row.questions = questions
         session.add(row)
         session.flush()
     return len(items)

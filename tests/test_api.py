@@ -243,3 +243,8 @@ def test_page_is_served_locally_with_security_headers(client):
     assert client.get("/static/chat.js").status_code == 200
     assert client.get("/static/chat.css").status_code == 200
     assert client.get("/nope").json()["error"] == "Not found."
+    for page, script in (("/manager", "manager.js"), ("/programme", "programme.js"),
+                         ("/reflections", "reflections.js")):
+        resp = client.get(page)
+        assert resp.status_code == 200 and f"/static/{script}" in resp.text, page
+        assert "https://" not in resp.text and client.get(f"/static/{script}").status_code == 200

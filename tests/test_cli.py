@@ -92,3 +92,22 @@ def test_migrations_match_the_models_and_downgrade_cleanly(db_url):
     assert diffs == []
     downgrade(db_url, "base")
     upgrade(db_url)
+
+
+def test_content_load_twice_and_after_the_question_sets_change(settings, db_url):
+    """`make run` seeds on every start: loading again, or after a set was edited, must work."""
+    from assistant.reflections import SetContent, get_set, seed_sets
+
+    assert cli.main(["content", "load"]) == 0
+    assert cli.main(["content", "load"]) == 0
+    edited = SetContent(key="quick_check", name="Quick check", source="Synthetic test source", questions=[
+        {"id": "new_one", "ask": "A brand new question?"},
+        {"id": "went_well", "ask": "What went well, in a sentence?"},
+    ])
+    with session_scope(db_url) as session:
+        seed_sets([edited], session=session)
+    with session_scope(db_url) as session:
+        questions = get_set("quick_check", session=session).questions
+        assert [(q.position, q.qid, q.ask) for q in questions] == [
+            (0, "new_one", "A brand new question?"), (1, "went_well", "What went well, in a sentence?")]
+    assert cli.main(["content", "load"]) == 0  # and back to the repo's version

@@ -133,6 +133,17 @@ def _install_error_handlers(app: FastAPI) -> None:
                       details=[{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors])
 
 
+PAGES = {"/": "index.html", "/manager": "manager.html", "/programme": "programme.html",
+         "/reflections": "reflections.html"}
+
+
+def _page(path: Path):
+    def page() -> FileResponse:
+        return FileResponse(path)
+
+    return page
+
+
 def create_app(settings: Optional[Settings] = None) -> FastAPI:
     """Build the web app; nothing is connected until it starts."""
     settings = settings or get_settings()
@@ -169,20 +180,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     def healthz() -> dict:
         return {"ok": True}
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        return FileResponse(WEB_DIR / "templates" / "index.html")
-
-    @app.get("/manager", include_in_schema=False)
-    def manager_page() -> FileResponse:
-        return FileResponse(WEB_DIR / "templates" / "manager.html")
-
-    @app.get("/programme", include_in_schema=False)
-    def programme_page() -> FileResponse:
-        return FileResponse(WEB_DIR / "templates" / "programme.html")
-
-    @app.get("/reflections", include_in_schema=False)
-    def reflections_page() -> FileResponse:
-        return FileResponse(WEB_DIR / "templates" / "reflections.html")
+    for path, template in PAGES.items():
+        app.add_api_route(path, _page(WEB_DIR / "templates" / template), methods=["GET"],
+                          include_in_schema=False)
 
     return app
