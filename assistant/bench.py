@@ -27,7 +27,6 @@ from assistant.web.render import payload_key
 
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "faq_dev.yml"
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
-PORTS = Ports(actions=5155, rasa=5105, web=8100)
 
 
 def load_dev_set(path: Path = DEV_SET) -> List[Tuple[str, str]]:
@@ -166,7 +165,8 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10) -> int:
 
     train_s = None if skip_training else training_time(BENCH_DIR / "models")
     dev = load_dev_set()
-    stack = start_stack(db_url, PORTS, settings.rasa_token, BENCH_DIR / "logs")
+    ports = Ports(actions=5155, rasa=5105, web=8100, rasa_instances=settings.rasa_instances)
+    stack = start_stack(db_url, ports, settings.rasa_token, BENCH_DIR / "logs")
     try:
         rows = asyncio.run(accuracy(stack.web_url, *users[0], dev))
         acc = score(rows)

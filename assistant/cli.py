@@ -165,7 +165,8 @@ def cmd_run(args) -> int:
     from assistant.stack import Ports, StackError, start_stack
 
     settings = get_settings()
-    ports = Ports(actions=args.actions_port, rasa=args.rasa_port, web=args.port)
+    ports = Ports(actions=args.actions_port, rasa=args.rasa_port, web=args.port,
+                  rasa_instances=settings.rasa_instances)
     print("starting the action server, Rasa (loading the model takes a minute) and the web app...")
     try:
         stack = start_stack(settings.database_url, ports, settings.rasa_token, PROJECT_ROOT / "var" / "logs")

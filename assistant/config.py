@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 from pydantic import BaseSettings, Field, root_validator
 
@@ -20,7 +20,10 @@ class Settings(BaseSettings):
 
     env: str = Field("dev", description="dev, test or prod")
     database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'assistant.db'}"
+    # One Rasa server, or several (comma-separated) that the web app shares users between:
+    # a Rasa server handles one message at a time, so one per core carries more load.
     rasa_url: str = "http://127.0.0.1:5005"
+    rasa_instances: int = Field(2, ge=1, le=8, description="Rasa servers `run` starts (ports rasa_port+i)")
     rasa_token: Optional[str] = None
     action_server_url: str = "http://127.0.0.1:5055"
     web_host: str = "127.0.0.1"
@@ -62,6 +65,11 @@ class Settings(BaseSettings):
         if values.get("env") == "prod" and values["rasa_token"] == DEV_RASA_TOKEN:
             raise ValueError("ASSISTANT_RASA_TOKEN must not be the dev token in prod")
         return values
+
+    @property
+    def rasa_urls(self) -> List[str]:
+        """Every Rasa server's URL (``rasa_url`` may list several, comma-separated)."""
+        return [u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip()]
 
     @property
     def is_dev(self) -> bool:

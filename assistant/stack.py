@@ -27,8 +27,17 @@ class Ports:
     """The ports the three processes listen on (all on 127.0.0.1)."""
 
     actions: int = 5055
-    rasa: int = 5005
+    rasa: int = 5005  # the first Rasa server; the others listen on the ports after it
     web: int = 8000
+    rasa_instances: int = 2
+
+    def rasa_ports(self) -> List[int]:
+        """The port of each Rasa server."""
+        return [self.rasa + i for i in range(self.rasa_instances)]
+
+    def rasa_names(self) -> List[str]:
+        """Process names of the Rasa servers: rasa, rasa2, rasa3, ..."""
+        return ["rasa" if i == 0 else f"rasa{i + 1}" for i in range(self.rasa_instances)]
 
 
 @dataclass
@@ -49,6 +58,10 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.rasa}"
 
     @property
+    def rasa_urls(self) -> List[str]:
+        return [f"http://127.0.0.1:{p}" for p in self.ports.rasa_ports()]
+
+    @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.actions}"
 
@@ -57,15 +70,23 @@ class Stack:
         return {name: p.pid for name, p in self.procs.items() if p.poll() is None}
 
     def start(self, name: str, timeout: float = 240.0) -> None:
-        """Start one process (``actions``, ``rasa`` or ``web``) and wait until it is healthy."""
-        cmd, health = self._command(name)
-        log = open(self.log_dir / f"{name}.log", "ab")
-        self.procs[name] = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
-        self._wait_healthy(name, health, timeout)
+        """Start one process (``actions``, ``rasa``, ``rasa2``... or ``web``) and wait until it is healthy."""
+        self.start_many([name], timeout)
+
+    def start_many(self, names: List[str], timeout: float = 240.0) -> None:
+        """Start processes together (the Rasa servers load their models in parallel), then
+        wait until each is healthy."""
+        health = {}
+        for name in names:
+            cmd, health[name] = self._command(name)
+            log = open(self.log_dir / f"{name}.log", "ab")
+            self.procs[name] = subprocess.Popen(
+                cmd, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.close()
+        for name in names:
+            self._wait_healthy(name, health[name], timeout)
 
     def stop(self, name: str) -> None:
         """Stop one process (SIGTERM, then SIGKILL after 15 s)."""
@@ -84,7 +105,7 @@ class Stack:
 
     def stop_all(self) -> None:
         """Stop every process, web app first."""
-        for name in ("web", "rasa", "actions"):
+        for name in ["web"] + self.ports.rasa_names() + ["actions"]:
             self.stop(name)
 
     def _command(self, name: str):
@@ -94,12 +115,13 @@ class Stack:
             # rasa-sdk has no --interface flag; it binds to SANIC_HOST (set to 127.0.0.1)
             return [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports.actions)], \
                 f"{self.actions_url}/health"
-        if name == "rasa":
+        if name in self.ports.rasa_names():
+            port = self.ports.rasa_ports()[self.ports.rasa_names().index(name)]
             return [py, "-m", "assistant.rasa_server", "run", "--enable-api", "-i", "127.0.0.1",
-                    "-p", str(self.ports.rasa), "--auth-token", token,
+                    "-p", str(port), "--auth-token", token,
                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                     "--model", self.env.get("ASSISTANT_MODELS_DIR", "models")], \
-                f"{self.rasa_url}/status?token={token}"
+                f"http://127.0.0.1:{port}/status?token={token}"
         if name == "web":
             return [py, "-m", "uvicorn", "assistant.web.app:create_app", "--factory",
                     "--host", "127.0.0.1", "--port", str(self.ports.web), "--no-access-log",
@@ -129,7 +151,7 @@ def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[
         "ASSISTANT_DATABASE_URL": database_url,
         "ASSISTANT_ACTION_ENDPOINT": f"http://127.0.0.1:{ports.actions}/webhook",
         "ASSISTANT_ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
-        "ASSISTANT_RASA_URL": f"http://127.0.0.1:{ports.rasa}",
+        "ASSISTANT_RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in ports.rasa_ports()),
         "ASSISTANT_RASA_TOKEN": rasa_token,
         "ASSISTANT_WEB_PORT": str(ports.web),
         "SANIC_HOST": "127.0.0.1",
@@ -145,12 +167,13 @@ def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[
 
 def start_stack(database_url: str, ports: Ports, rasa_token: str, log_dir: Path,
                 extra_env: Optional[Dict[str, str]] = None, only: Optional[List[str]] = None) -> Stack:
-    """Start actions, Rasa and the web app; stop what started if any fails."""
+    """Start actions, the Rasa servers and the web app; stop what started if any fails.
+    ``only`` limits it to some of them (``"rasa"`` means every Rasa server)."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(ports=ports, env=stack_env(database_url, ports, rasa_token, extra_env), log_dir=log_dir)
     try:
         for name in only or ("actions", "rasa", "web"):
-            stack.start(name)
+            stack.start_many(ports.rasa_names() if name == "rasa" else [name])
     except BaseException:
         stack.stop_all()
         raise

@@ -132,9 +132,9 @@ def evaluate(models: List[Path], timeout: float = 600) -> List[Dict]:
 
 
 def running_model(settings: Settings) -> Optional[Path]:
-    """The model file the running Rasa server has loaded, if any."""
+    """The model file the (first) running Rasa server has loaded, if any."""
     try:
-        resp = httpx.get(f"{settings.rasa_url}/status", params={"token": settings.rasa_token}, timeout=5)
+        resp = httpx.get(f"{settings.rasa_urls[0]}/status", params={"token": settings.rasa_token}, timeout=5)
         name = resp.json().get("model_file")
     except (httpx.HTTPError, ValueError):
         return None
@@ -142,12 +142,29 @@ def running_model(settings: Settings) -> Optional[Path]:
     return path if path and path.exists() else None
 
 
-def deploy(model: Path, settings: Settings) -> None:
-    """Load ``model`` into the running Rasa server (it keeps serving while it loads)."""
-    resp = httpx.put(f"{settings.rasa_url}/model", params={"token": settings.rasa_token},
+def _load_model(url: str, model: Path, settings: Settings) -> None:
+    resp = httpx.put(f"{url}/model", params={"token": settings.rasa_token},
                      json={"model_file": str(model)}, timeout=300)
     if resp.status_code != 204 and resp.status_code != 200:
         raise RuntimeError(f"Rasa refused the new model (HTTP {resp.status_code})")
+
+
+def deploy(model: Path, settings: Settings, previous: Optional[Path] = None) -> None:
+    """Load ``model`` into each running Rasa server in turn (each keeps serving while it
+    loads). If one refuses, those already changed go back to ``previous``: every server
+    always runs the same model."""
+    done: List[str] = []
+    try:
+        for url in settings.rasa_urls:
+            _load_model(url, model, settings)
+            done.append(url)
+    except (httpx.HTTPError, RuntimeError):
+        for url in done if previous else []:
+            try:
+                _load_model(url, previous, settings)
+            except (httpx.HTTPError, RuntimeError) as exc:
+                logger.error("could not put %s back on %s: %s", previous, url, exc)
+        raise
 
 
 def run_job(job_id: int, settings: Settings) -> str:
@@ -179,7 +196,7 @@ def run_job(job_id: int, settings: Settings) -> str:
         final = settings.models_dir / f"{utcnow():%Y%m%d-%H%M%S}-published-{job_id}.tar.gz"
         shutil.move(str(candidate), final)
         update(progress="Loading the new model into the assistant")
-        deploy(final, settings)
+        deploy(final, settings, previous=current)
         update(status="deployed", finished_at=utcnow(), metrics=json.dumps(metrics), model_path=str(final),
                reason=why, progress="Live")
         return "deployed"

@@ -24,18 +24,24 @@ USERS = {
 }
 
 
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now, below the kernel's ephemeral range (so no
-    outgoing connection can take it between now and the server binding it)."""
+def _bindable(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(count: int = 1) -> int:
+    """The first of ``count`` consecutive TCP ports free on 127.0.0.1 right now, below the
+    kernel's ephemeral range (so no outgoing connection can take one between now and the
+    server binding it)."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0]) \
         if Path("/proc/sys/net/ipv4/ip_local_port_range").exists() else 32768
     for _ in range(200):
-        port = random.randint(max(1024, low - 12000), low - 1)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
+        port = random.randint(max(1024, low - 12000), low - count)
+        if all(_bindable(p) for p in range(port, port + count)):
             return port
     raise RuntimeError("no free port found")
 
@@ -75,7 +81,10 @@ def drop_database(url: str) -> None:
         admin.dispose()
 
 
+RASA_INSTANCES = Ports().rasa_instances
+
+
 def launch(url: str, tmp: Path):
     """Start the three processes on free ports against ``url``."""
-    ports = Ports(actions=free_port(), rasa=free_port(), web=free_port())
+    ports = Ports(actions=free_port(), rasa=free_port(RASA_INSTANCES), web=free_port())
     return start_stack(url, ports, TOKEN, tmp / "logs", extra_env={"ASSISTANT_ENV": "test"})

@@ -103,10 +103,11 @@ def test_the_user_id_is_the_sender_and_history_survives_a_reload(stack):
 def test_conversations_survive_a_rasa_restart(stack):
     with client_for(stack) as client:
         ask(client, "what is desistance and why does it matter")
-        stack.stop("rasa")
+        for name in stack.ports.rasa_names():
+            stack.stop(name)
         resp = client.post("/api/chat", json={"message": "are you there?"})
         assert resp.status_code == 503 and "unavailable" in resp.json()["error"]
-        stack.start("rasa")
+        stack.start_many(stack.ports.rasa_names())
         history = client.get("/api/history").json()["messages"]
         assert "what is desistance and why does it matter" in [m.get("text") for m in history]
 

@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from assistant.web.rasa_client import AssistantUnavailable, RasaClient
+from assistant.web.rasa_client import AssistantUnavailable, RasaClient, server_for
 
 
 async def _with_server(routes, check):
@@ -78,3 +78,57 @@ def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
         assert loop.time() - start < 2
 
     asyncio.run(_with_server([web.post("/webhooks/rest/webhook", hang)], check))
+
+
+def test_each_user_always_goes_to_the_same_rasa_server_and_users_are_shared_out():
+    urls = ["http://a", "http://b"]
+    chosen = {str(user_id): server_for(str(user_id), urls) for user_id in range(1, 201)}
+    assert all(server_for(u, urls) == url for u, url in chosen.items())  # stable
+    counts = [list(chosen.values()).count(u) for u in urls]
+    assert min(counts) > 60, counts  # roughly even
+    assert {server_for(u, ["http://only"]) for u in chosen} == {"http://only"}
+
+
+def test_messages_and_history_of_a_user_go_to_that_users_server():
+    seen = []
+
+    def routes(name):
+        async def webhook(request):
+            seen.append((name, "send", (await request.json())["sender"]))
+            return web.json_response([{"text": name}])
+
+        async def tracker(request):
+            seen.append((name, "events", request.match_info["sender"]))
+            return web.json_response({"events": []})
+
+        return [web.post("/webhooks/rest/webhook", webhook), web.get("/conversations/{sender}/tracker", tracker)]
+
+    async def main():
+        runners, urls = [], []
+        for name in ("first", "second"):
+            app = web.Application()
+            app.add_routes(routes(name))
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            runners.append(runner)
+            urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+        client = RasaClient(urls, "tok", urls[0], timeout=2)
+        try:
+            for user in ("1", "2", "3", "4", "5", "6"):
+                [reply] = await client.send(user, "hi")
+                await client.events(user)
+                expected = "first" if server_for(user, urls) == urls[0] else "second"
+                assert reply["text"] == expected
+        finally:
+            await client.close()
+            for runner in runners:
+                await runner.cleanup()
+
+    asyncio.run(main())
+    assert {name for name, _, _ in seen} == {"first", "second"}  # both servers were used
+    by_user = {}
+    for name, _, user in seen:
+        by_user.setdefault(user, set()).add(name)
+    assert all(len(names) == 1 for names in by_user.values())

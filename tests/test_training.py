@@ -54,7 +54,7 @@ def test_a_failed_training_leaves_the_running_model_and_says_why(seeded, tmp_pat
 
     monkeypatch.setattr(training, "train_candidate", broken)
     deployed = []
-    monkeypatch.setattr(training, "deploy", lambda *a: deployed.append(a))
+    monkeypatch.setattr(training, "deploy", lambda *a, **k: deployed.append(a))
     assert training.run_job(job_id, settings) == "failed"
     with session_scope(seeded.database_url) as s:
         job = s.get(TrainingJob, job_id)
@@ -77,7 +77,7 @@ def test_a_rejected_candidate_is_not_deployed(seeded, tmp_path, monkeypatch):
     monkeypatch.setattr(training, "train_candidate", fake_train)
     monkeypatch.setattr(training, "running_model", lambda s: tmp_path / "running.tar.gz")
     monkeypatch.setattr(training, "evaluate", lambda models: [{**RUNNING, "in_scope_top1": 0.80}, RUNNING])
-    monkeypatch.setattr(training, "deploy", lambda *a: pytest.fail("must not deploy"))
+    monkeypatch.setattr(training, "deploy", lambda *a, **k: pytest.fail("must not deploy"))
     assert training.run_job(job_id, settings) == "rejected"
     with session_scope(seeded.database_url) as s:
         job = s.get(TrainingJob, job_id)
@@ -96,3 +96,39 @@ def test_killed_jobs_are_marked_failed_and_jobs_run_one_at_a_time(seeded):
         assert training.recover_interrupted(session=s) == 1
         assert s.get(TrainingJob, first.id).status == "failed"
         assert training.next_job(session=s) == second.id
+
+
+class _FakeRasa:
+    """Stands in for httpx.put against several Rasa servers; ``refuse`` lists URLs that fail."""
+
+    def __init__(self, refuse=()):
+        self.refuse, self.calls = set(refuse), []
+
+    def put(self, url, params, json, timeout):
+        self.calls.append((url.rsplit("/model", 1)[0], json["model_file"]))
+        return type("Resp", (), {"status_code": 500 if url.rsplit("/model", 1)[0] in self.refuse else 204})()
+
+
+def _settings_with(urls):
+    from assistant.config import Settings
+    return Settings(env="test", rasa_url=",".join(urls), training_worker=False)
+
+
+def test_a_new_model_goes_to_every_rasa_server(monkeypatch, tmp_path):
+    fake = _FakeRasa()
+    monkeypatch.setattr(training.httpx, "put", fake.put)
+    settings = _settings_with(["http://127.0.0.1:1", "http://127.0.0.1:2/"])
+    training.deploy(tmp_path / "new.tar.gz", settings, previous=tmp_path / "old.tar.gz")
+    assert fake.calls == [("http://127.0.0.1:1", str(tmp_path / "new.tar.gz")),
+                          ("http://127.0.0.1:2", str(tmp_path / "new.tar.gz"))]
+
+
+def test_if_one_rasa_server_refuses_the_others_go_back_to_the_running_model(monkeypatch, tmp_path):
+    fake = _FakeRasa(refuse={"http://127.0.0.1:2"})
+    monkeypatch.setattr(training.httpx, "put", fake.put)
+    settings = _settings_with(["http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"])
+    with pytest.raises(RuntimeError, match="refused"):
+        training.deploy(tmp_path / "new.tar.gz", settings, previous=tmp_path / "old.tar.gz")
+    assert fake.calls == [("http://127.0.0.1:1", str(tmp_path / "new.tar.gz")),
+                          ("http://127.0.0.1:2", str(tmp_path / "new.tar.gz")),
+                          ("http://127.0.0.1:1", str(tmp_path / "old.tar.gz"))]

@@ -150,7 +150,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.rasa = RasaClient(settings.rasa_url, settings.rasa_token,
+        app.state.rasa = RasaClient(settings.rasa_urls, settings.rasa_token,
                                     settings.action_server_url, settings.rasa_timeout_seconds)
         worker = TrainingWorker(settings) if settings.training_worker else None
         if worker:

@@ -1,11 +1,16 @@
-"""Talk to the Rasa server (REST channel and tracker API) and the action server.
+"""Talk to the Rasa servers (REST channel and tracker API) and the action server.
 
 aiohttp rather than httpx: on a chat message the relay was a third of the web app's CPU
-with httpx, and aiohttp (already installed with Rasa) needs far less."""
+with httpx, and aiohttp (already installed with Rasa) needs far less.
+
+With several Rasa servers, each user's conversation always goes to the same one (chosen
+from the user id), so a conversation is never handled by two servers at once; they
+share the tracker store."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Dict, List, Optional
+import zlib
+from typing import Any, Dict, List, Optional, Sequence
 
 import aiohttp
 
@@ -14,11 +19,20 @@ class AssistantUnavailable(RuntimeError):
     """Rasa (or the action server behind it) could not answer."""
 
 
+def server_for(sender: str, urls: Sequence[str]) -> str:
+    """The Rasa server that handles ``sender``'s conversation (stable across restarts)."""
+    return urls[zlib.crc32(sender.encode("utf-8")) % len(urls)]
+
+
 class RasaClient:
     """A small async client; one per app, created and closed inside the app's event loop."""
 
-    def __init__(self, rasa_url: str, token: str, action_server_url: str, timeout: float) -> None:
-        self._rasa_url = rasa_url.rstrip("/")
+    def __init__(self, rasa_urls: Sequence[str], token: str, action_server_url: str, timeout: float) -> None:
+        if isinstance(rasa_urls, str):
+            rasa_urls = [rasa_urls]
+        if not rasa_urls:
+            raise ValueError("at least one Rasa URL is needed")
+        self._rasa_urls = [u.rstrip("/") for u in rasa_urls]
         self._token = token
         self._actions_url = action_server_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=3.0)
@@ -45,12 +59,12 @@ class RasaClient:
 
     async def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
         """Send a message as ``sender``; returns the REST channel's reply."""
-        return await self._json("POST", f"{self._rasa_url}/webhooks/rest/webhook",
+        return await self._json("POST", f"{server_for(sender, self._rasa_urls)}/webhooks/rest/webhook",
                                 json={"sender": sender, "message": message})
 
     async def events(self, sender: str) -> List[Dict[str, Any]]:
         """The tracker events of ``sender``'s conversation."""
-        body = await self._json("GET", f"{self._rasa_url}/conversations/{sender}/tracker",
+        body = await self._json("GET", f"{server_for(sender, self._rasa_urls)}/conversations/{sender}/tracker",
                                 params={"token": self._token, "include_events": "ALL"})
         return body.get("events") or []
 
