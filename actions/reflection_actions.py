@@ -111,8 +111,7 @@ class ValidateReflectionForm(FormValidationAction):
         parse = tracker.latest_message or {}
         settings = get_settings()
         intent = (parse.get("intent") or {}).get("name")
-        if intent == "start_reflection" and (parse.get("intent") or {}).get("confidence", 0) > 0.9 \
-                and len(str(value or "")) < 60:
+        if intent == "start_reflection" and flow.asks_to_reflect(str(value or "")):
             dispatcher.utter_message(text="You're already in the middle of a reflection, so let's carry on.")
             return {f"q{n}": None}
         key = flow.faq_interruption(parse, answer_threshold=max(settings.answer_threshold, 0.6))

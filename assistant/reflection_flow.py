@@ -67,6 +67,13 @@ def set_buttons(sets: List[ReflectionSet]) -> List[Dict[str, str]]:
              "payload": '/inform{"reflection_set": "%s"}' % s.key} for s in sets]
 
 
+def asks_to_reflect(text: str) -> bool:
+    """True if an answer given mid-reflection is really a request to start one ("can I
+    reflect on this morning?"). NLU alone can't tell: an answer about a session ("we had a
+    good session") often looks like a request to reflect on it, and must be kept."""
+    return len(text) <= 80 and re.search(r"\breflect", text, re.IGNORECASE) is not None
+
+
 def resume_slots(reflection: Reflection, set_row: ReflectionSet) -> Dict[str, Any]:
     """Slots that make the form carry on after the questions already answered."""
     answered = {a.qid: (SKIPPED if a.skipped else SAVED) for a in reflection.answers}

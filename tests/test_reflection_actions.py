@@ -10,6 +10,7 @@ from actions.reflection_actions import (
     ActionAskQ2, ActionAskReflectionSet, ActionPromptTeam, ActionReflectionEnd, ActionShareReflection,
     ActionStartReflection, ValidateReflectionForm,
 )
+from assistant import reflection_flow as flow
 from assistant.db import session_scope
 from assistant.models import Reflection, ReflectionAnswer, ReflectionPrompt
 from tests.test_actions import parse
@@ -217,3 +218,26 @@ def test_manager_prompts_their_team_from_the_chat(seeded, team, make_user):
         [p] = s.scalars(select(ReflectionPrompt)).all()
         assert (p.practitioner_id, p.manager_id, p.status) == (team["pat"], team["mgr"], "pending")
         assert p.note == "ask my team to reflect on this week's sessions"
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("[name] arrived on time and we set two goals", True),   # NLU may read this as "start a reflection"
+    ("we had a good session", True),
+    ("can I start a new reflection?", False),
+    ("I want to reflect on this morning", False),
+])
+def test_an_answer_that_nlu_reads_as_start_reflection_is_kept_unless_it_asks_to_reflect(seeded, team, text, kept):
+    sender = str(team["pat"])
+    _, slots, _ = run(ActionStartReflection(), make_tracker(
+        sender, "r", entities=[{"entity": "reflection_set", "value": "quick_check"}]))
+    state = {"reflection_set": "quick_check", "reflection_id": slots["reflection_id"]}
+    tracker = make_tracker(sender, text, slots={**state, "q1": text}, intent="start_reflection",
+                           message_id="s1", requested="q1", just_set=["q1"])
+    msgs, slots, _ = run(ValidateReflectionForm(), tracker)
+    with session_scope(seeded.database_url) as s:
+        saved = s.scalars(select(ReflectionAnswer.answer)).all()
+    if kept:
+        assert saved == [text] and slots["q1"] == flow.SAVED
+    else:
+        assert saved == [] and slots["q1"] is None
+        assert msgs[0]["text"] == "You're already in the middle of a reflection, so let's carry on."
