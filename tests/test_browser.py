@@ -47,6 +47,25 @@ def wait_for(driver, css, timeout=20, count=1):
     return driver.find_elements(By.CSS_SELECTOR, css)
 
 
+def click(driver, css, timeout=20):
+    """Click the first element matching ``css``, again if the page re-rendered it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def clicked(d):
+        found = d.find_elements(By.CSS_SELECTOR, css)
+        if not found:
+            return False
+        try:
+            found[0].click()
+        except StaleElementReferenceException:
+            return False
+        return True
+
+    WebDriverWait(driver, timeout).until(clicked)
+
+
 def wait_text(driver, element_id, text, timeout=20):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -157,7 +176,7 @@ def test_programme_team_edits_and_publishes_an_answer(stack, browser):
     browser.find_element(By.ID, "password").send_keys("prog browser password" + Keys.ENTER)
     wait_for(browser, "#link-programme:not([hidden])")[0].click()
     browser.find_element(By.ID, "q").send_keys("jolliffe" + Keys.ENTER)
-    wait_for(browser, "li[data-key='omfq'] button")[0].click()
+    click(browser, "li[data-key='omfq'] button")  # the list re-renders with the search results
     answer = wait_for(browser, "#editor:not([hidden]) #f-answer")[0]
     answer.clear()
     answer.send_keys("Edited in the browser: the **OMFQ-r** questionnaire. <script>alert(1)</script>")
