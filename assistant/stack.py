@@ -58,10 +58,6 @@ class Stack:
         return f"http://127.0.0.1:{self.ports.rasa}"
 
     @property
-    def rasa_urls(self) -> List[str]:
-        return [f"http://127.0.0.1:{p}" for p in self.ports.rasa_ports()]
-
-    @property
     def actions_url(self) -> str:
         return f"http://127.0.0.1:{self.ports.actions}"
 
@@ -115,8 +111,9 @@ class Stack:
             # rasa-sdk has no --interface flag; it binds to SANIC_HOST (set to 127.0.0.1)
             return [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports.actions)], \
                 f"{self.actions_url}/health"
-        if name in self.ports.rasa_names():
-            port = self.ports.rasa_ports()[self.ports.rasa_names().index(name)]
+        rasa_ports = dict(zip(self.ports.rasa_names(), self.ports.rasa_ports()))
+        if name in rasa_ports:
+            port = rasa_ports[name]
             return [py, "-m", "assistant.rasa_server", "run", "--enable-api", "-i", "127.0.0.1",
                     "-p", str(port), "--auth-token", token,
                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",

@@ -15,7 +15,7 @@ async def _with_server(routes, check):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    client = RasaClient(f"http://127.0.0.1:{port}", "tok", f"http://127.0.0.1:{port}", timeout=0.5)
+    client = RasaClient([f"http://127.0.0.1:{port}"], "tok", f"http://127.0.0.1:{port}", timeout=0.5)
     try:
         await check(client)
     finally:

@@ -61,7 +61,7 @@ class GuardMiddleware:
             refusal = self._refusal(Headers(scope=scope))
             body = None if refusal else await self._read_body(receive)
             if body is None:
-                refusal = refusal or _error(413, "The request is too large.", "too_large")
+                refusal = refusal or _too_large()
                 await refusal(scope, receive, send_with_headers)
                 return
             receive = self._replay(body, receive)
@@ -105,12 +105,16 @@ class GuardMiddleware:
             return _error(415, "Send JSON (Content-Type: application/json).", "unsupported_media_type")
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return _error(413, "The request is too large.", "too_large")
+            return _too_large()
         return None
 
 
 def _error(status: int, message: str, code: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, "code": code, **extra}, status_code=status)
+
+
+def _too_large() -> JSONResponse:
+    return _error(413, "The request is too large.", "too_large")
 
 
 def _install_error_handlers(app: FastAPI) -> None:

@@ -28,8 +28,6 @@ class RasaClient:
     """A small async client; one per app, created and closed inside the app's event loop."""
 
     def __init__(self, rasa_urls: Sequence[str], token: str, action_server_url: str, timeout: float) -> None:
-        if isinstance(rasa_urls, str):
-            rasa_urls = [rasa_urls]
         if not rasa_urls:
             raise ValueError("at least one Rasa URL is needed")
         self._rasa_urls = [u.rstrip("/") for u in rasa_urls]
