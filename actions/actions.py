@@ -2,26 +2,31 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.answering import Decision, decide
+from assistant.answering import Decision
 from assistant.config import get_settings
 from assistant.db import session_scope
 from assistant.faq import user_id_for_sender
+from assistant.faq_decision import decide_for
 from assistant.replies import UNAVAILABLE_TEXT, build_reply
 
 logger = logging.getLogger(__name__)
 
 
-def _respond(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decision) -> None:
+def _respond(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Optional[Decision],
+             mode: str = "chat") -> None:
+    """Decide (unless ``decision`` is given) and reply, in one database session."""
     settings = get_settings()
     message = tracker.latest_message or {}
     try:
         with session_scope(settings.database_url) as session:
+            if decision is None:
+                decision = decide_for(message, session=session, mode=mode, settings=settings)
             replies = build_reply(
                 decision,
                 text=message.get("text") or "",
@@ -37,16 +42,6 @@ def _respond(dispatcher: CollectingDispatcher, tracker: Tracker, decision: Decis
         dispatcher.utter_message(**reply)
 
 
-def _decide_and_respond(dispatcher: CollectingDispatcher, tracker: Tracker, answer_outright: bool) -> None:
-    settings = get_settings()
-    decision = decide(
-        tracker.latest_message or {},
-        answer_threshold=settings.answer_threshold if answer_outright else 1.01,
-        suggest_threshold=settings.suggest_threshold,
-    )
-    _respond(dispatcher, tracker, decision)
-
-
 class ActionAnswerFaq(Action):
     """Answer the FAQ the message asks about, suggest close matches, or decline."""
 
@@ -56,7 +51,7 @@ class ActionAnswerFaq(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        _decide_and_respond(dispatcher, tracker, answer_outright=True)
+        _respond(dispatcher, tracker, None, mode="chat")
         return []
 
 
@@ -83,5 +78,5 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        _decide_and_respond(dispatcher, tracker, answer_outright=False)  # never answer outright here
+        _respond(dispatcher, tracker, None, mode="fallback")  # never answer outright here
         return []

@@ -1,14 +1,25 @@
 """Turn Rasa's parse of a message into a decision: answer, suggest or decline.
 
-Pure functions over the parse data, so they are easy to test and tune.
+Pure functions over the parse data (and, optionally, the lexical ranker's ranking of the
+same text), so they are easy to test and tune. The thresholds come from
+:class:`assistant.config.Settings` (:func:`thresholds_from`); nothing here has its own
+numbers except the defaults of :class:`Thresholds`, which tests use.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 FAQ_INTENT = "faq"
+OUT_OF_SCOPE = "out_of_scope"
+FALLBACK_INTENT = "nlu_fallback"  # config.yml's FallbackClassifier: no intent is confident
 MAX_SUGGESTIONS = 3
+
+# What a caller lets the decision do:
+#   "chat"         answer, suggest ("Did you mean") or decline      (action_answer_faq)
+#   "fallback"     suggest or decline, never answer outright         (action_default_fallback)
+#   "interruption" answer (at the stricter interruption threshold) or nothing (mid-reflection)
+MODES = ("chat", "fallback", "interruption")
 
 
 @dataclass
@@ -19,6 +30,37 @@ class Decision:
     key: Optional[str] = None
     confidence: Optional[float] = None
     suggestions: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Cut-offs of :func:`decide` (the real values live in ``Settings``).
+
+    - ``answer``: the ResponseSelector's score P(faq) x P(key) at or above which its top
+      key is answered on its own;
+    - ``agree``: the lower score that is enough when the lexical ranker's top key is the
+      same key;
+    - ``lexical``: the lexical ranker's share of its top key (top / (top + second)) needed
+      for the agreement to count, and ``lexical_min`` its minimum raw BM25 score;
+    - ``suggest``: score at or above which a key is offered as "Did you mean";
+    - ``interruption``: the score needed to answer a question asked mid-reflection.
+    """
+
+    answer: float = 0.5
+    suggest: float = 0.2
+    agree: float = 0.5
+    lexical: float = 0.0
+    lexical_min: float = 0.0
+    interruption: float = 0.6
+
+
+def thresholds_from(settings: Any) -> Thresholds:
+    """The :class:`Thresholds` configured in ``settings`` (an ``assistant.config.Settings``)."""
+    return Thresholds(
+        answer=settings.answer_threshold, suggest=settings.suggest_threshold,
+        agree=settings.agree_threshold, lexical=settings.lexical_share_threshold,
+        lexical_min=settings.lexical_min_score, interruption=settings.interruption_answer_threshold,
+    )
 
 
 def _faq_ranking(parse: Dict[str, Any]) -> List[Tuple[str, float]]:
@@ -47,29 +89,68 @@ def chosen_key(parse: Dict[str, Any]) -> Optional[str]:
     return None
 
 
+def lexical_top(lexical: Optional[Sequence[Dict[str, Any]]]) -> Tuple[Optional[str], float, float]:
+    """(top key, its share top / (top + second), its raw score) of a lexical ranking."""
+    if not lexical:
+        return None, 0.0, 0.0
+    first = float(lexical[0]["score"])
+    second = float(lexical[1]["score"]) if len(lexical) > 1 else 0.0
+    share = first / (first + second) if first > 0 else 0.0
+    return lexical[0]["key"], share, first
+
+
 def decide(
-    parse: Dict[str, Any], *, answer_threshold: float, suggest_threshold: float,
+    parse: Dict[str, Any], *, answer_threshold: Optional[float] = None,
+    suggest_threshold: Optional[float] = None, thresholds: Optional[Thresholds] = None,
+    lexical: Optional[Sequence[Dict[str, Any]]] = None, mode: str = "chat",
 ) -> Decision:
     """Decide how to respond to a parsed message.
 
-    The score of a key is P(faq intent) x P(key | faq). At or above
-    ``answer_threshold`` the top key is answered; otherwise keys scoring at least
-    ``suggest_threshold`` are offered (up to three); otherwise the question is declined.
+    The score of a key is P(faq intent) x P(key | faq) from the ResponseSelector. The top
+    key is answered when its score reaches ``answer``, or reaches ``agree`` while the
+    lexical ranker (``lexical``: ``[{key, score}]`` best first, optional) puts the same key
+    first with a clear lead. Otherwise keys scoring at least ``suggest`` are offered (up to
+    three); otherwise the question is declined. ``mode`` (see :data:`MODES`) limits what may
+    happen. ``answer_threshold`` / ``suggest_threshold`` override ``thresholds`` (kept for
+    older callers).
     """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
+    t = thresholds or Thresholds()
+    if answer_threshold is not None or suggest_threshold is not None:
+        t = Thresholds(
+            answer=t.answer if answer_threshold is None else answer_threshold,
+            suggest=t.suggest if suggest_threshold is None else suggest_threshold,
+            agree=t.agree if thresholds else (t.answer if answer_threshold is None else answer_threshold),
+            lexical=t.lexical, lexical_min=t.lexical_min, interruption=t.interruption,
+        )
     key = chosen_key(parse)
     if key:
         return Decision("answer", key=key, confidence=1.0)
     intent = (parse.get("intent") or {}).get("name")
-    if intent == "out_of_scope":
-        return Decision("decline", confidence=_intent_confidence(parse, "out_of_scope"))
+    if intent == OUT_OF_SCOPE:
+        return Decision("decline", confidence=_intent_confidence(parse, OUT_OF_SCOPE))
+    if intent not in (FAQ_INTENT, FALLBACK_INTENT, None):
+        # greetings, reflection etc. have their own replies (the FAQ actions never see them)
+        return Decision("decline", confidence=0.0)
     p_faq = _intent_confidence(parse, FAQ_INTENT)
     scored = [(k, p_faq * p) for k, p in _faq_ranking(parse)]
     if not scored:
         return Decision("decline", confidence=0.0)
     top_key, top_score = scored[0]
-    if intent == FAQ_INTENT and top_score >= answer_threshold:
+    lex_key, lex_share, lex_score = lexical_top(lexical)
+    agrees = lex_key == top_key and lex_share >= t.lexical and lex_score >= t.lexical_min
+
+    if mode == "interruption":  # stricter: a reflection answer must not be taken for a question
+        if intent == FAQ_INTENT and top_score >= t.interruption and (
+                agrees or lexical is None or top_score >= t.answer):
+            return Decision("answer", key=top_key, confidence=top_score)
+        return Decision("decline", key=top_key, confidence=top_score)
+
+    if mode == "chat" and intent == FAQ_INTENT and (
+            top_score >= t.answer or (agrees and top_score >= t.agree)):
         return Decision("answer", key=top_key, confidence=top_score)
-    suggestions = [k for k, s in scored[:MAX_SUGGESTIONS] if s >= suggest_threshold]
+    suggestions = [k for k, s in scored[:MAX_SUGGESTIONS] if s >= t.suggest]
     if suggestions:
         return Decision("suggest", key=top_key, confidence=top_score, suggestions=suggestions)
     return Decision("decline", key=top_key, confidence=top_score)

@@ -211,40 +211,37 @@ def cmd_purge(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    """Accuracy of trained model(s) on the held-out questions and the dev set (JSON with --json)."""
-    import asyncio
+    """Answered correctly / wrongly and out-of-scope declined of trained model(s) on evaluation
+    sets (default: the retraining gate's set), with the action server's decision (JSON with --json)."""
     import json
+    from pathlib import Path
 
-    from rasa.core.agent import Agent
-
-    from assistant.answering import decide
-    from assistant.bench import score
-    from assistant.training import eval_questions
+    from assistant import evaluation
+    from assistant.answering import thresholds_from
 
     settings = get_settings()
-    questions = eval_questions()
+    sets = {Path(p).stem: Path(p) for p in (args.set or [str(evaluation.GATE_SET)])}
+    if args.faqs == "database":
+        docs = evaluation.documents_from_database(settings.database_url)
+    else:
+        docs = evaluation.documents_from_file(Path(args.faqs))
     results = []
     for model in args.model:
-        agent = Agent.load(model)
-
-        async def parse_all():
-            return [await agent.parse_message(text) for text, _ in questions]
-
-        rows = []
-        for (text, expected), parse in zip(questions, asyncio.run(parse_all())):
-            d = decide(parse, answer_threshold=settings.answer_threshold, suggest_threshold=settings.suggest_threshold)
-            key = d.key if d.kind != "decline" else None
-            rows.append((text, expected, d.kind, key if d.kind == "answer" else (d.suggestions or [None])[0]))
-        results.append(score(rows))
+        per_set = evaluation.evaluate_model(Path(model), sets, thresholds_from(settings), docs)
+        if not args.rows:
+            for figures in per_set.values():
+                figures.pop("rows")
+        results.append(per_set if len(sets) > 1 else next(iter(per_set.values())))
     print(json.dumps(results) if args.json else "\n".join(json.dumps(r, indent=2) for r in results))
     return 0
 
 
 def cmd_bench(args) -> int:
-    """Run the benchmark (accuracy, latency, training time, memory) and print a table."""
+    """Run the benchmark (accuracy, seed spread, latency, training time, memory) and print a table."""
     from assistant.bench import run_bench
 
-    return run_bench(skip_training=args.skip_training, requests_per_user=args.requests)
+    return run_bench(skip_training=args.skip_training, requests_per_user=args.requests,
+                     skip_stability=True if args.skip_stability else None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,11 +293,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help=cmd_evaluate.__doc__)
     p.add_argument("--model", action="append", required=True)
+    p.add_argument("--set", action="append", help="evaluation set file (repeatable; default content/eval_gate.yml)")
+    p.add_argument("--faqs", default="database",
+                   help="FAQ content for the lexical ranker: 'database' (default) or a content file")
+    p.add_argument("--rows", action="store_true", help="include every question's outcome")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("bench", help=cmd_bench.__doc__)
     p.add_argument("--skip-training", action="store_true")
+    p.add_argument("--skip-stability", action="store_true",
+                   help="skip the seed spread / one-example swing (5 more trainings); also ASSISTANT_BENCH_STABILITY=0")
     p.add_argument("--requests", type=int, default=10, help="messages per user in the latency runs")
     p.set_defaults(func=cmd_bench)
     return parser

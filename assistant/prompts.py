@@ -1,38 +1,60 @@
 """Reflection prompts (from managers, or after a recorded supervision session) and
 supervision sessions (``*, session``; never commit). Prompts live in the database,
-so they survive restarts."""
+so they survive restarts.
+
+The database keeps naive UTC datetimes; working hours and "today" are local time in
+``Settings.timezone`` (Europe/London by default), so a prompt due "at 9" arrives at 9 on the
+practitioner's clock in British Summer Time too (08:00 UTC), not an hour late."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Iterable, List, Optional
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from assistant.config import get_settings
 from assistant.models import ReflectionPrompt, SupervisionSession, User, utcnow
 from assistant.reflections import ReflectionError, get_set
 
 MAX_NOTE_CHARS = 1000
 
 
-def next_working_time(when: dt.datetime, *, start_hour: int, end_hour: int) -> dt.datetime:
-    """``when`` if it falls in working hours (Mon-Fri, start..end), else the next start of a working day."""
-    t = when
-    while True:
-        if t.weekday() < 5 and start_hour <= t.hour < end_hour:
-            return t
-        if t.weekday() < 5 and t.hour < start_hour:
-            return t.replace(hour=start_hour, minute=0, second=0, microsecond=0)
-        t = (t + dt.timedelta(days=1)).replace(hour=start_hour, minute=0, second=0, microsecond=0)
-        if t.weekday() < 5:
-            return t
+def zone(tz: str | None = None) -> ZoneInfo:
+    """The time zone ``tz``, else the one in the settings (Europe/London unless configured)."""
+    if tz is None:
+        tz = get_settings().timezone  # read when used: settings are never read at import
+    return ZoneInfo(tz)
+
+
+def local_today(tz: str | None = None, *, now: dt.datetime | None = None) -> dt.date:
+    """Today's date in ``tz`` (default: the settings' zone); ``now`` is naive UTC (for tests)."""
+    return (now or utcnow()).replace(tzinfo=dt.timezone.utc).astimezone(zone(tz)).date()
+
+
+def next_working_time(when: dt.datetime, *, start_hour: int, end_hour: int, tz: str | None = None) -> dt.datetime:
+    """``when`` (naive UTC, as stored) if it falls in working hours (Mon-Fri, start..end on the
+    clock in ``tz``), else the next start of a working day; returned as naive UTC."""
+    local = when.replace(tzinfo=dt.timezone.utc).astimezone(zone(tz))
+    if local.weekday() < 5 and start_hour <= local.hour < end_hour:
+        return when
+    if local.weekday() < 5 and local.hour < start_hour:
+        start = local.replace(hour=start_hour, minute=0, second=0, microsecond=0)
+    else:
+        # ZoneInfo datetimes add days on the wall clock, so "next day at 9" stays 9 across a clock change
+        start = (local + dt.timedelta(days=1)).replace(hour=start_hour, minute=0, second=0, microsecond=0)
+        while start.weekday() >= 5:
+            start += dt.timedelta(days=1)
+    return start.astimezone(dt.timezone.utc).replace(tzinfo=None)
 
 
 def create_prompts(
-    *, manager: User, practitioner_ids: Iterable[int], set_key: Optional[str], note: Optional[str],
-    due_date: Optional[dt.date], session: Session,
-) -> List[ReflectionPrompt]:
-    """A manager asks members of their own team to reflect. Anyone outside the team is refused."""
+    *, manager: User, practitioner_ids: Iterable[int], set_key: str | None, note: str | None,
+    due_date: dt.date | None, session: Session, tz: str | None = None,
+) -> list[ReflectionPrompt]:
+    """A manager asks members of their own team to reflect. Anyone outside the team is refused,
+    and so is a due date before today in ``tz`` (default: the settings' zone)."""
     if manager.role != "manager":
         raise ReflectionError("Only line managers can send reflection prompts.")
     ids = list(dict.fromkeys(practitioner_ids))
@@ -47,7 +69,7 @@ def create_prompts(
     outside = [i for i in ids if i not in team]
     if outside:
         raise ReflectionError("You can only prompt people in your own team.")
-    if due_date and due_date < utcnow().date():
+    if due_date and due_date < local_today(tz):
         raise ReflectionError("The due date is in the past.")
     prompts = [ReflectionPrompt(practitioner_id=i, manager_id=manager.id, set_key=set_row.key,
                                 note=(note or "").strip() or None, due_date=due_date) for i in ids]
@@ -57,10 +79,12 @@ def create_prompts(
 
 
 def record_session(
-    *, practitioner_id: int, occurred_at: Optional[dt.datetime], external_ref: Optional[str],
-    created_by: Optional[int], delay_minutes: int, start_hour: int, end_hour: int, session: Session,
+    *, practitioner_id: int, occurred_at: dt.datetime | None, external_ref: str | None,
+    created_by: int | None, delay_minutes: int, start_hour: int, end_hour: int, session: Session,
+    tz: str | None = None,
 ) -> tuple:
-    """Record a supervision session and a reflection prompt for after it; a replay
+    """Record a supervision session and a reflection prompt for after it, delivered in working
+    hours in ``tz`` (default: the settings' zone); ``occurred_at`` is naive UTC. A replay
     with the same ``external_ref`` returns the first records. Returns (session, prompt, created)."""
     practitioner = session.get(User, practitioner_id)
     if practitioner is None or not practitioner.active or practitioner.role != "practitioner":
@@ -82,7 +106,7 @@ def record_session(
     session.flush()
     default = get_set(None, session=session)
     deliver = next_working_time(max(occurred_at, utcnow() - dt.timedelta(days=30))
-                                + dt.timedelta(minutes=delay_minutes), start_hour=start_hour, end_hour=end_hour)
+                                + dt.timedelta(minutes=delay_minutes), start_hour=start_hour, end_hour=end_hour, tz=tz)
     prompt = ReflectionPrompt(practitioner_id=practitioner_id, session_id=row.id,
                               set_key=default.key if default else "what_so_what_now_what",
                               note="A supervision session was recorded: take a few minutes to reflect on it.",
@@ -92,7 +116,7 @@ def record_session(
     return row, prompt, True
 
 
-def pending_prompts(practitioner_id: int, *, session: Session, now: Optional[dt.datetime] = None) -> List[ReflectionPrompt]:
+def pending_prompts(practitioner_id: int, *, session: Session, now: dt.datetime | None = None) -> list[ReflectionPrompt]:
     """Prompts due to be shown now (not dismissed, completed or snoozed); marks them delivered."""
     now = now or utcnow()
     rows = list(session.scalars(select(ReflectionPrompt).where(
@@ -130,7 +154,7 @@ def dismiss(prompt: ReflectionPrompt, *, session: Session) -> ReflectionPrompt:
     return prompt
 
 
-def outstanding_for_manager(manager_id: int, *, session: Session) -> List[ReflectionPrompt]:
+def outstanding_for_manager(manager_id: int, *, session: Session) -> list[ReflectionPrompt]:
     """Prompts this manager sent that are not yet completed or dismissed."""
     return list(session.scalars(select(ReflectionPrompt).where(
         ReflectionPrompt.manager_id == manager_id, ReflectionPrompt.status.in_(("pending", "started")),

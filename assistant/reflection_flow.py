@@ -1,39 +1,45 @@
-"""The reflection conversation's logic, used by the (thin) Rasa actions.
+"""The reflection conversation's logic, used by the (thin) Rasa actions: start or
+resume, choose a question set, ask, save each answer, pause, finish and share.
 
 Every function that touches the database takes ``*, session`` and never commits.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
 from sqlalchemy.orm import Session
 
+from assistant import dialogue
 from assistant import reflections as data
-from assistant.answering import decide
 from assistant.masking import mask
 from assistant.models import Reflection, ReflectionSet, User
 
 MAX_QUESTIONS = data.MAX_QUESTIONS
+QUESTION_SLOTS = [f"q{i}" for i in range(1, MAX_QUESTIONS + 1)]
 # slot values for answered questions (the text itself is only in the database)
 SAVED, SKIPPED = "__saved__", "__skipped__"
-STOP_WORDS = {"stop", "pause", "later", "stop reflection", "stop the reflection", "pause reflection",
-              "i'll finish later", "finish later", "quit", "exit", "cancel", "stop for now"}
+# typed words that always mean skip; leaving is the NLU's `leave` intent (dialogue.py),
+# with these exact words as a backstop should the NLU read them as something else
 SKIP_WORDS = {"skip", "pass", "next", "skip this", "skip this one", "skip it", "no answer", "n/a", "na",
               "skip question", "next question"}
-QUESTION_START = re.compile(r"^(what|why|how|who|when|where|which|is|are|can|could|should|do|does|will|would)\b", re.I)
+STOP_WORDS = {"stop", "pause", "cancel", "quit", "exit", "stop for now", "finish later", "later"}
+STOP_BUTTON = {"title": "Stop for now", "payload": "/leave"}
 INTRO = ("I'll ask {n} short question{s}, one at a time. Type **skip** to skip one, or **stop** to pause "
          "and carry on later. Please don't include names or case details of the people you work with. "
          "What you write is private to you unless you choose to share it.")
+PAUSED = ("No problem: I've paused your reflection and kept your answers so far. "
+          "Say \"continue my reflection\" whenever you're ready.")
 
 
 @dataclass
 class Outcome:
-    """What an action should do: messages to send and slots to set."""
+    """What an action should do: messages to send, slots to set, other Rasa events."""
 
     messages: List[Dict[str, Any]] = field(default_factory=list)
     slots: Dict[str, Any] = field(default_factory=dict)
+    events: List[Dict[str, Any]] = field(default_factory=list)
+    failed: bool = False
 
     def say(self, text: str, **kwargs) -> "Outcome":
         self.messages.append({"text": text, **kwargs})
@@ -41,37 +47,28 @@ class Outcome:
 
 
 def kind_of_answer(text: Optional[str]) -> str:
-    """``stop``, ``skip``, ``empty`` or ``answer`` for a typed answer."""
-    norm = re.sub(r"[^a-z/' ]", "", (text or "").strip().lower()).strip()
-    if not norm and not (text or "").strip():
+    """``stop``, ``skip``, ``empty``, ``button`` or ``answer`` for a typed answer."""
+    if dialogue.is_payload(text):
+        return "button"
+    if not dialogue.has_content(text):
         return "empty"
+    norm = " ".join(dialogue.words(text))
     if norm in STOP_WORDS:
         return "stop"
-    if norm in SKIP_WORDS:
+    if norm in SKIP_WORDS or (text or "").strip().lower() in SKIP_WORDS:
         return "skip"
     return "answer"
 
 
-def faq_interruption(parse: Dict[str, Any], *, answer_threshold: float) -> Optional[str]:
-    """The FAQ key if the message is clearly a question to answer rather than a reflection answer."""
-    text = (parse.get("text") or "").strip()
-    if not (text.endswith("?") or QUESTION_START.match(text)) or len(text) > 200:
-        return None
-    decision = decide(parse, answer_threshold=answer_threshold, suggest_threshold=1.01)
-    return decision.key if decision.kind == "answer" else None
+def set_options(sets: List[ReflectionSet]) -> List[dialogue.SetOption]:
+    """The sets as :func:`dialogue.choose_set` sees them, in button order."""
+    return [dialogue.SetOption(s.key, s.name, bool(s.is_default)) for s in sets]
 
 
 def set_buttons(sets: List[ReflectionSet]) -> List[Dict[str, str]]:
-    """Buttons to choose a question set."""
-    return [{"title": f"{s.name} ({len(s.questions)} question{'s' if len(s.questions) != 1 else ''})",
-             "payload": '/inform{"reflection_set": "%s"}' % s.key} for s in sets]
-
-
-def asks_to_reflect(text: str) -> bool:
-    """True if an answer given mid-reflection is really a request to start one ("can I
-    reflect on this morning?"). NLU alone can't tell: an answer about a session ("we had a
-    good session") often looks like a request to reflect on it, and must be kept."""
-    return len(text) <= 80 and re.search(r"\breflect", text, re.IGNORECASE) is not None
+    """Buttons to choose a question set, numbered as a typed "2" understands them."""
+    return [{"title": f"{i}. {s.name} ({len(s.questions)} question{'s' if len(s.questions) != 1 else ''})",
+             "payload": '/inform{"reflection_set": "%s"}' % s.key} for i, s in enumerate(sets, start=1)]
 
 
 def resume_slots(reflection: Reflection, set_row: ReflectionSet) -> Dict[str, Any]:
@@ -83,9 +80,15 @@ def resume_slots(reflection: Reflection, set_row: ReflectionSet) -> Dict[str, An
     return slots
 
 
+def _intro(set_row: ReflectionSet, lead: str) -> str:
+    n = len(set_row.questions)
+    return lead + " " + INTRO.format(n=n, s="s" if n != 1 else "")
+
+
 def start(user: User, *, run_id: str, set_key: Optional[str], prompt_id: Optional[int], session: Session) -> Outcome:
     """Start a reflection, or resume the one in progress (a second start never opens a second one)."""
     out = Outcome()
+    blank = {**{s: None for s in QUESTION_SLOTS}, "step_retries": 0.0}
     current = data.open_reflection(user.id, session=session)
     if current is not None and current.run_id != run_id:
         set_row = data.get_set(current.set_key, session=session)
@@ -93,7 +96,7 @@ def start(user: User, *, run_id: str, set_key: Optional[str], prompt_id: Optiona
             done = len(current.answers)
             out.say(f"You already have a reflection in progress ({current.set_name}, {done} of "
                     f"{len(set_row.questions)} answered). Let's carry on where you left off.")
-            out.slots = resume_slots(current, set_row)
+            out.slots = {**blank, **resume_slots(current, set_row)}
             return out
     if prompt_id is not None and set_key is None:
         from assistant.prompts import own_prompt
@@ -102,63 +105,104 @@ def start(user: User, *, run_id: str, set_key: Optional[str], prompt_id: Optiona
         except data.ReflectionError:
             prompt_id = None
     set_row = data.get_set(set_key, session=session) if set_key else None
-    blank = {f"q{i}": None for i in range(1, MAX_QUESTIONS + 1)}
     if set_row is None:
         out.say("Let's reflect on your session.")
         out.slots = {**blank, "reflection_id": None, "reflection_set": None, "reflection_paused": False}
         return out
     reflection = current if current is not None else data.start_reflection(
         author_id=user.id, run_id=run_id, set_row=set_row, prompt_id=prompt_id, session=session)
-    n = len(set_row.questions)
-    out.say(f"Let's reflect using **{set_row.name}**. " + INTRO.format(n=n, s="s" if n != 1 else ""))
+    out.say(_intro(set_row, f"Let's reflect using **{set_row.name}**."))
     out.slots = {**blank, **resume_slots(reflection, set_row)}
     return out
 
 
-def choose_set(user: User, value: str, *, run_id: str, session: Session) -> Outcome:
-    """Validate the question set typed or picked inside the form; create the reflection."""
+def choose_set(user: User, text: str, *, run_id: str, retries: int, session: Session) -> Outcome:
+    """The reply at the set step: a set (button, name, number, "the usual"), or the
+    reflection itself (the default set starts with it as the first answer), or nothing
+    usable (the ask action asks again, offering a way out after two)."""
     out = Outcome()
-    set_row = data.find_set(value, session=session)
+    if kind_of_answer(text) == "stop":  # the NLU missed a plain "stop": leave all the same
+        out.say("OK, I've stopped. Say \"reflect on a session\" whenever you'd like to start one.")
+        out.slots = {"reflection_set": None, "reflection_paused": True, "step_retries": 0.0}
+        return out
+    sets = data.list_sets(session=session)
+    key = dialogue.choose_set(text, set_options(sets)) if len(dialogue.words(text)) <= 6 or text in \
+        {s.key for s in sets} else None
+    if key is None and dialogue.looks_like_reflection(text):
+        default = next((s for s in sets if s.is_default), sets[0] if sets else None)
+        if default is not None:
+            return _start_with_answer(user, default, text, run_id=run_id, session=session)
+    set_row = next((s for s in sets if s.key == key), None)
     if set_row is None:
-        sets = data.list_sets(session=session)
-        out.say("Please pick one of these question sets:", buttons=set_buttons(sets))
-        out.slots = {"reflection_set": None}
+        out.slots = {"reflection_set": None, "step_retries": float(retries + 1)}
         return out
     reflection = data.start_reflection(author_id=user.id, run_id=run_id, set_row=set_row, session=session)
-    n = len(set_row.questions)
-    out.say(f"**{set_row.name}** it is. " + INTRO.format(n=n, s="s" if n != 1 else ""))
-    out.slots = {"reflection_set": set_row.key, "reflection_id": float(reflection.id)}
+    out.say(_intro(set_row, f"**{set_row.name}** it is."))
+    out.slots = {"reflection_set": set_row.key, "reflection_id": float(reflection.id), "step_retries": 0.0}
     return out
 
 
-def ask(set_key: Optional[str], n: int, *, session: Session) -> Outcome:
-    """The text of question ``n`` (1-based) of the set."""
+def _start_with_answer(user: User, set_row: ReflectionSet, text: str, *, run_id: str, session: Session) -> Outcome:
+    reflection = data.start_reflection(author_id=user.id, run_id=run_id, set_row=set_row, session=session)
+    out = Outcome().say(_intro(set_row, f"I've started **{set_row.name}** and kept what you wrote as your "
+                                        "answer to its first question."))
+    saved = answer(user, float(reflection.id), 1, text, retries=0, session=session)
+    out.messages += saved.messages
+    out.slots = {"reflection_set": set_row.key, "reflection_id": float(reflection.id), **saved.slots}
+    return out
+
+
+def ask(set_key: Optional[str], n: int, *, retries: int = 0, session: Session) -> Outcome:
+    """Question ``n`` (1-based) of the set; after two unusable replies, with a way out."""
     set_row = data.get_set(set_key, session=session)
     if set_row is None or n > len(set_row.questions):
         return Outcome().say("Sorry, I've lost track of the questions. Say \"continue my reflection\" to carry on.")
-    return Outcome().say(f"**Question {n} of {len(set_row.questions)}.** {set_row.questions[n - 1].ask}")
+    text = f"**Question {n} of {len(set_row.questions)}.** {set_row.questions[n - 1].ask}"
+    if retries >= 2:
+        return Outcome().say(text + "\n\nYou can answer in a few words, type **skip**, or stop for now and "
+                                    "carry on later.", buttons=[STOP_BUTTON])
+    return Outcome().say(text)
+
+
+def ask_set(retries: int, *, session: Session) -> Outcome:
+    """The set question: plain first, then saying it didn't understand, then with a way out."""
+    buttons = set_buttons(data.list_sets(session=session))
+    if retries <= 0:
+        return Outcome().say("Which questions would you like to use?", buttons=buttons)
+    if retries == 1:
+        return Outcome().say("Sorry, I didn't catch which set you'd like. Pick one, or type its name or "
+                             "number:", buttons=buttons)
+    return Outcome().say("I still can't tell which set you'd like. Pick one below, say \"the usual\" for the "
+                         "default, or stop for now.", buttons=buttons + [STOP_BUTTON])
 
 
 def required_slots(set_key: Optional[str], *, session: Session) -> List[str]:
     """The form's slots: the set, then one per question in it."""
     set_row = data.get_set(set_key, session=session) if set_key else None
     count = len(set_row.questions) if set_row else 1
-    return ["reflection_set"] + [f"q{i}" for i in range(1, count + 1)]
+    return ["reflection_set"] + QUESTION_SLOTS[:count]
 
 
-def answer(user: User, reflection_id: Optional[float], n: int, text: str, *, session: Session) -> Outcome:
-    """Validate and save the answer to question ``n``: skip, stop, or a (masked) answer."""
+def answer(user: User, reflection_id: Optional[float], n: int, text: str, *, retries: int,
+           session: Session) -> Outcome:
+    """Validate and save the answer to question ``n``: skip, stop, or a (masked) answer.
+    Nothing is saved unless the practitioner wrote it (a stale button, punctuation only
+    or an over-long answer is asked again)."""
     out = Outcome()
     slot = f"q{n}"
+    retry = {slot: None, "step_retries": float(retries + 1)}
     kind = kind_of_answer(text)
     if kind == "stop":
-        out.say("No problem: I've paused your reflection and kept your answers so far. "
-                "Say \"continue my reflection\" whenever you're ready.")
-        out.slots = {slot: None, "reflection_paused": True}
+        out.say(PAUSED)
+        out.slots = {slot: None, "reflection_paused": True, "step_retries": 0.0}
+        return out
+    if kind == "button":
+        out.say("That button belongs to an earlier step, so I haven't used it as an answer.")
+        out.slots = retry
         return out
     if kind == "empty":
         out.say("Could you write a few words? Or type **skip** to move on.")
-        out.slots = {slot: None}
+        out.slots = retry
         return out
     reflection = data.get_own(int(reflection_id), user.id, session=session) if reflection_id else None
     set_row = data.get_set(reflection.set_key, session=session) if reflection else None
@@ -170,26 +214,37 @@ def answer(user: User, reflection_id: Optional[float], n: int, text: str, *, ses
     if kind == "skip":
         data.save_answer(reflection, position=n, qid=question.qid, question=question.ask, answer=None,
                          session=session)
-        out.slots = {slot: SKIPPED}
+        out.slots = {slot: SKIPPED, "step_retries": 0.0}
         return out
     if len(text) > data.MAX_ANSWER_CHARS:
         out.say(f"That answer is {len(text):,} characters long; please keep each answer under "
                 f"{data.MAX_ANSWER_CHARS:,} characters (you could summarise, or send it in two parts).")
-        out.slots = {slot: None}
+        out.slots = retry
         return out
     masked = mask(text.strip())
     data.save_answer(reflection, position=n, qid=question.qid, question=question.ask, answer=masked.text,
                      masked_count=sum(masked.found.values()), session=session)
     if masked.changed:
         out.say(masked.notice())
-    out.slots = {slot: SAVED}
+    out.slots = {slot: SAVED, "step_retries": 0.0}
     return out
 
 
+def pause(user: User, reflection_id: Optional[float], *, session: Session) -> Outcome:
+    """Leave the reflection: its answers stay saved and "continue my reflection" resumes it."""
+    reset = {**{s: None for s in QUESTION_SLOTS}, "reflection_id": None, "reflection_set": None,
+             "reflection_paused": False, "requested_slot": None, "step_retries": 0.0}
+    out = Outcome(slots=reset)
+    if reflection_id and data.open_reflection(user.id, session=session) is not None:
+        return out.say(PAUSED)
+    return out.say("OK, I've stopped. Say \"reflect on a session\" whenever you'd like to start one.")
+
+
 def finish(user: User, reflection_id: Optional[float], paused: bool, *, session: Session) -> Outcome:
-    """After the form: a summary and the share question when complete; nothing more when paused."""
-    reset = {**{f"q{i}": None for i in range(1, MAX_QUESTIONS + 1)}, "reflection_id": None,
-             "reflection_set": None, "reflection_paused": False, "requested_slot": None}
+    """After the form: a summary, and whether to ask the share question (``ask_share``)."""
+    reset = {**{s: None for s in QUESTION_SLOTS}, "reflection_id": None, "reflection_set": None,
+             "reflection_paused": False, "requested_slot": None, "step_retries": 0.0,
+             "ask_share": False, "share_pending": None, "share_choice": None}
     out = Outcome(slots=dict(reset))
     if paused or not reflection_id:
         return out
@@ -204,19 +259,42 @@ def finish(user: User, reflection_id: Optional[float], paused: bool, *, session:
     out.say("\n".join(lines))
     if user.manager is None:
         return out.say("It's saved privately. You don't have a line manager set up, so there's no one to share it with.")
-    out.say(f"Would you like to share this reflection with your line manager, {user.manager.display_name}? "
-            "They'll be able to read it. If not, it stays private to you.",
-            buttons=[{"title": "Yes, share it", "payload": "/affirm"},
-                     {"title": "No, keep it private", "payload": "/deny"}])
-    out.slots["share_pending"] = float(reflection.id)
+    out.slots.update(ask_share=True, share_pending=float(reflection.id))
     return out
+
+
+SHARE_BUTTONS = [{"title": "Yes, share it", "payload": "/affirm"},
+                 {"title": "No, keep it private", "payload": "/deny"}]
+
+
+def ask_share(user: User, retries: int) -> Outcome:
+    """The share question (after two unusable replies, with "decide later" as the way out)."""
+    who = user.manager.display_name if user.manager else "your line manager"
+    if retries <= 0:
+        return Outcome().say(f"Would you like to share this reflection with your line manager, {who}? "
+                             "They'll be able to read it. If not, it stays private to you.", buttons=SHARE_BUTTONS)
+    if retries == 1:
+        return Outcome().say(f"Sorry, I didn't catch that. Shall I share this reflection with {who}?",
+                             buttons=SHARE_BUTTONS)
+    return Outcome().say(f"I still couldn't tell. Share it with {who}, keep it private, or decide later "
+                         "(it stays private until you share it under \"My reflections\").",
+                         buttons=SHARE_BUTTONS + [{"title": "Decide later", "payload": "/leave"}])
+
+
+def share_choice(intent: Optional[str], text: str) -> Optional[str]:
+    """``yes`` / ``no`` from the reply to the share question, or None if it says neither."""
+    if intent == "affirm" or text.strip() == "/affirm":
+        return "yes"
+    if intent == "deny" or text.strip() == "/deny" or kind_of_answer(text) == "stop":
+        return "no"
+    return None
 
 
 def share(user: User, reflection_id: Optional[float], yes: bool, *, session: Session) -> Outcome:
     """Apply the share decision for the reflection waiting for one."""
-    out = Outcome(slots={"share_pending": None})
+    out = Outcome(slots={"share_pending": None, "share_choice": None, "ask_share": False, "step_retries": 0.0})
     if not reflection_id:
-        return out.say("There's no reflection waiting to be shared right now.")
+        return out
     reflection = data.get_own(int(reflection_id), user.id, session=session)
     if not yes:
         data.set_shared(reflection, False, session=session)
@@ -227,3 +305,4 @@ def share(user: User, reflection_id: Optional[float], yes: bool, *, session: Ses
     except data.ReflectionError as exc:
         return out.say(str(exc))
     return out.say(f"Shared with {manager.display_name}. Thank you for reflecting.")
+

@@ -86,21 +86,6 @@ def list_sets(*, session: Session) -> List[ReflectionSet]:
     ))
 
 
-def find_set(text_value: str, *, session: Session) -> Optional[ReflectionSet]:
-    """The set a typed choice refers to (key, name or a word of it), or None."""
-    wanted = (text_value or "").strip().lower()
-    if not wanted:
-        return None
-    sets = list_sets(session=session)
-    if wanted in ("default", "any", "you choose", "whatever", "the default", "quick"):
-        return next((s for s in sets if s.is_default), None) if wanted != "quick" else get_set("quick_check", session=session)
-    for s in sets:
-        if wanted in (s.key, s.name.lower()) or wanted.replace(" ", "_") == s.key:
-            return s
-    matches = [s for s in sets if wanted in s.name.lower() or wanted in s.key.replace("_", " ")]
-    return matches[0] if len(matches) == 1 else None
-
-
 def open_reflection(author_id: int, *, session: Session) -> Optional[Reflection]:
     """The author's reflection in progress (the latest), if any."""
     return session.scalars(

@@ -98,3 +98,19 @@ def make_user(settings):
             return user.id, username, password
 
     return factory
+
+
+@pytest.fixture(scope="session")
+def sqlite_stack(tmp_path_factory):
+    """The real stack (Rasa, action server, web app) on one SQLite database, shared by the
+    end-to-end modules that don't restart or retrain it."""
+    from tests.e2e_stack import launch, make_database, model_available
+
+    if not model_available():
+        pytest.fail("no trained model in models/: run `make train` first")
+    tmp = tmp_path_factory.mktemp("e2e-shared")
+    url = make_database("sqlite", tmp)
+    running = launch(url, tmp)
+    running.database_url = url
+    yield running
+    running.stop_all()

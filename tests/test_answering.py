@@ -42,3 +42,60 @@ def test_explicit_key_wins():
 def test_no_ranking_is_declined():
     p = parse("x", ranking=[])
     assert decide(p, **T).kind == "decline"
+
+
+# --- the lexical ranker's agreement, modes and thresholds from Settings -------------------------------
+
+from assistant.answering import Thresholds, thresholds_from  # noqa: E402
+
+LEX = Thresholds(answer=0.8, agree=0.4, suggest=0.2, lexical=0.55, lexical_min=1.0, interruption=0.6)
+
+
+def lex(*pairs):
+    return [{"key": k, "score": s} for k, s in pairs]
+
+
+def test_agreement_with_the_lexical_ranker_answers_at_the_lower_threshold():
+    p = parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])
+    d = decide(p, thresholds=LEX, lexical=lex(("omfq", 6.0), ("seed_what_is", 2.0)))
+    assert (d.kind, d.key) == ("answer", "omfq")
+
+
+def test_disagreement_or_a_weak_lexical_lead_only_suggests():
+    p = parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])
+    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0), ("omfq", 2.0))).kind == "suggest"
+    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 3.0), ("seed_what_is", 2.9))).kind == "suggest"  # share 0.51
+    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 0.9))).kind == "suggest"                          # too weak
+    assert decide(p, thresholds=LEX, lexical=[]).kind == "suggest"
+
+
+def test_a_very_confident_selector_answers_alone():
+    p = parse("x", ranking=[("omfq", 0.9)])
+    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0))).kind == "answer"
+
+
+def test_fallback_mode_never_answers_outright():
+    p = parse("x", ranking=[("omfq", 0.99)])
+    d = decide(p, thresholds=LEX, lexical=lex(("omfq", 9.0)), mode="fallback")
+    assert d.kind == "suggest" and d.suggestions == ["omfq"]
+
+
+def test_interruption_mode_answers_only_clear_faq_questions_and_never_suggests():
+    agree = lex(("omfq", 9.0), ("seed_what_is", 1.0))
+    assert decide(parse("x", ranking=[("omfq", 0.7)]), thresholds=LEX, lexical=agree, mode="interruption").kind == "answer"
+    assert decide(parse("x", ranking=[("omfq", 0.5)]), thresholds=LEX, lexical=agree, mode="interruption").kind == "decline"
+    assert decide(parse("x", intent="inform", ranking=[("omfq", 0.99)]), thresholds=LEX, lexical=agree,
+                  mode="interruption").kind == "decline"
+
+
+def test_other_intents_are_not_faq_questions():
+    assert decide(parse("hello", intent="greet", ranking=[("omfq", 0.9)]), **T).kind == "decline"
+
+
+def test_thresholds_come_from_settings():
+    from assistant.config import Settings
+
+    s = Settings(env="test", answer_threshold=0.7, suggest_threshold=0.3, agree_threshold=0.35,
+                 lexical_share_threshold=0.6, lexical_min_score=2.0, interruption_answer_threshold=0.65)
+    assert thresholds_from(s) == Thresholds(answer=0.7, suggest=0.3, agree=0.35, lexical=0.6, lexical_min=2.0,
+                                            interruption=0.65)

@@ -7,22 +7,15 @@ from sqlalchemy import select
 
 from assistant.db import session_scope
 from assistant.models import Reflection
-from tests.e2e_stack import TOKEN, launch, make_database, model_available
+from tests.e2e_stack import TOKEN
 from tests.test_e2e import ask, client_for, user_id
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory):
-    if not model_available():
-        pytest.fail("no trained model in models/: run `make train` first")
-    tmp = tmp_path_factory.mktemp("e2e-reflection")
-    url = make_database("sqlite", tmp)
-    running = launch(url, tmp)
-    running.database_url = url
-    yield running
-    running.stop_all()
+@pytest.fixture
+def stack(sqlite_stack):
+    return sqlite_stack
 
 
 def press(client, payload):

@@ -75,8 +75,8 @@ def test_adding_an_faq_retrains_and_swaps_without_downtime(stack):
             time.sleep(3)
         assert job["status"] == "deployed", (job["reason"], job["metrics"])
         assert "training" in statuses and answered >= 3
-        cand, run = job["metrics"]["candidate"], job["metrics"]["running"]
-        assert round((run["in_scope_top1"] - cand["in_scope_top1"]) * run["in_scope"]) <= 1
+        cand, run, noise = job["metrics"]["candidate"], job["metrics"]["running"], job["metrics"]["noise"]
+        assert run["answered_correctly_n"] - cand["answered_correctly_n"] <= noise["answered_correctly"]
 
         [msg] = ask(pat, "how do I make a referral to approved premises?")
         assert msg["faq_key"] == "approved_premises"

@@ -18,11 +18,12 @@ FAQ_PAYLOAD = re.compile(r'^/faq\{"faq_key": ?"([a-z][a-z0-9_]{1,63})"\}$')
 # Button payloads the page may send on the user's behalf (anything else is refused)
 ALLOWED_PAYLOADS = [
     FAQ_PAYLOAD,
-    re.compile(r"^/(affirm|deny|start_reflection)$"),
+    re.compile(r"^/(affirm|deny|start_reflection|leave|change)$"),
     re.compile(r'^/(inform|start_reflection)\{"reflection_set": ?"[a-z][a-z0-9_]{1,63}"\}$'),
     re.compile(r'^/start_reflection\{"prompt_id": ?"\d{1,12}"\}$'),
 ]
-PAYLOAD_LABELS = {"/affirm": "Yes", "/deny": "No", "/start_reflection": "Start a reflection"}
+PAYLOAD_LABELS = {"/affirm": "Yes", "/deny": "No", "/start_reflection": "Start a reflection", "/leave": "Stop for now",
+                  "/change": "Change something"}
 
 
 @lru_cache(maxsize=1)

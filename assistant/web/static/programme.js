@@ -154,9 +154,14 @@
     const job = r.data.jobs[0];
     let text = "Latest training run #" + job.id + ": " + job.status + (job.progress ? " (" + job.progress + ")" : "");
     if (job.metrics && job.metrics.candidate) {
-      const c = job.metrics.candidate, run = job.metrics.running;
-      text += ". New model: top-1 " + c.in_scope_top1.toFixed(3) + ", declined out-of-scope " + c.out_of_scope_declined.toFixed(3);
-      if (run) text += "; running model: " + run.in_scope_top1.toFixed(3) + ", " + run.out_of_scope_declined.toFixed(3);
+      // candidate vs running model on the gate's held-out questions, and the measured noise
+      const c = job.metrics.candidate, run = job.metrics.running, noise = job.metrics.noise || {};
+      const fig = (m, n) => m[n + "_n"] + "/" + (n === "out_of_scope_declined" ? m.out_of_scope : m.in_scope);
+      const part = (label, n) => label + " " + fig(c, n) + (run ? " (running " + fig(run, n) + ")" : "") +
+        (n in noise ? ", noise \u00b1" + noise[n] : "");
+      text += ". New model on " + (job.metrics.set || "held-out questions") + ": " +
+        [part("answered correctly", "answered_correctly"), part("answered wrongly", "answered_wrongly"),
+         part("out-of-scope declined", "out_of_scope_declined")].join("; ");
     }
     if (job.reason) text += ". " + job.reason;
     $("training").textContent = text;

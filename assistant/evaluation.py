@@ -1,0 +1,150 @@
+"""Offline evaluation of trained models: the one place FAQ accuracy is scored.
+
+Used by ``python -m assistant evaluate`` (and so by the retraining gate, which runs it in
+a subprocess to keep TensorFlow out of the web app), by ``make bench`` (the running-stack
+figures use :func:`score` too) and while tuning.
+
+Each question of a set is parsed with the trained model and put through the same
+decision the action server makes (:func:`assistant.answering.decide` with the lexical
+ranker and the thresholds in ``Settings``). The three measures:
+
+- **answered correctly**: share of in-scope questions whose reply is the right FAQ's
+  answer, outright (a "Did you mean" is not an answer);
+- **answered wrongly**: share of in-scope questions answered outright with another FAQ's
+  answer;
+- **out-of-scope declined**: share of out-of-scope questions (key ``out_of_scope``)
+  declined (neither answered nor offered suggestions).
+"""
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import yaml
+
+from assistant.answering import Decision, Thresholds, decide
+from assistant.config import PROJECT_ROOT
+from assistant.lexical import FaqDocument, LexicalIndex, build_index, lexical_ranking
+
+OUT_OF_SCOPE = "out_of_scope"
+DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "faq_dev.yml"
+HELDOUT_SET = PROJECT_ROOT / "content" / "eval_heldout.yml"   # make bench: final measurement
+GATE_SET = PROJECT_ROOT / "content" / "eval_gate.yml"         # the retraining gate only
+MEASURES = ("answered_correctly", "answered_wrongly", "out_of_scope_declined")
+LABELS = {"answered_correctly": "answered correctly", "answered_wrongly": "answered wrongly",
+          "out_of_scope_declined": "out-of-scope declined"}
+
+Row = Tuple[str, str, str, Optional[str]]  # (text, expected key, outcome kind, key shown)
+
+
+def load_questions(path: Path) -> List[Tuple[str, str]]:
+    """(question, expected key or ``out_of_scope``) pairs of an evaluation set."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    return [(str(q["text"]), str(q["key"])) for q in data["questions"]]
+
+
+def score(rows: Iterable[Sequence[Any]]) -> Dict[str, Any]:
+    """The three measures (and the counts behind them) from (text, expected, kind, key) rows."""
+    rows = list(rows)
+    ins = [r for r in rows if r[1] != OUT_OF_SCOPE]
+    oos = [r for r in rows if r[1] == OUT_OF_SCOPE]
+    correct = sum(r[2] == "answer" and r[3] == r[1] for r in ins)
+    wrong = sum(r[2] == "answer" and r[3] != r[1] for r in ins)
+    declined = sum(r[2] == "decline" for r in oos)
+    return {
+        "in_scope": len(ins), "out_of_scope": len(oos),
+        "answered_correctly": correct / max(len(ins), 1),
+        "answered_wrongly": wrong / max(len(ins), 1),
+        "out_of_scope_declined": declined / max(len(oos), 1),
+        "answered_correctly_n": correct, "answered_wrongly_n": wrong, "out_of_scope_declined_n": declined,
+        "out_of_scope_answered_n": sum(r[2] == "answer" for r in oos),
+    }
+
+
+def misses(rows: Iterable[Sequence[Any]]) -> List[Sequence[Any]]:
+    """Rows that were not the right outcome (for listing)."""
+    return [r for r in rows if (r[1] != OUT_OF_SCOPE and (r[2], r[3]) != ("answer", r[1]))
+            or (r[1] == OUT_OF_SCOPE and r[2] != "decline")]
+
+
+def outcome(decision: Decision) -> Tuple[str, Optional[str]]:
+    """(kind, key the user sees) of a decision: the answer's key or the first suggestion."""
+    if decision.kind == "answer":
+        return "answer", decision.key
+    if decision.kind == "suggest":
+        return "suggest", (decision.suggestions or [None])[0]
+    return "decline", None
+
+
+def decide_rows(questions: Sequence[Tuple[str, str]], parses: Sequence[Dict[str, Any]],
+                thresholds: Thresholds, index: Optional[LexicalIndex]) -> List[Row]:
+    """Apply the action server's decision to parsed questions."""
+    rows = []
+    for (text, expected), parse in zip(questions, parses):
+        d = decide(parse, thresholds=thresholds, lexical=lexical_ranking(index, text) if index else None)
+        rows.append((text, expected) + outcome(d))
+    return rows
+
+
+def documents_from_items(items: Iterable[Any]) -> List[FaqDocument]:
+    """Lexical documents from FAQ content items (``FaqContent`` or dicts), published only."""
+    docs = []
+    for item in items:
+        get = item.get if isinstance(item, dict) else lambda name, default=None: getattr(item, name, default)
+        if (get("status") or "published") != "published":
+            continue
+        docs.append(FaqDocument(get("key"), get("question"), tuple(get("examples") or ()), get("answer") or ""))
+    return docs
+
+
+def documents_from_file(path: Path = PROJECT_ROOT / "content" / "faqs.yml") -> List[FaqDocument]:
+    """Lexical documents for the FAQs of a content file."""
+    from assistant.content import load_faq_file
+
+    return documents_from_items(load_faq_file(path))
+
+
+def documents_from_database(url: str) -> List[FaqDocument]:
+    """Lexical documents for the published FAQs in the database at ``url``."""
+    from assistant.content import export_faqs
+    from assistant.db import session_scope
+
+    with session_scope(url) as session:
+        return documents_from_items(export_faqs(session=session))
+
+
+def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
+    """Rasa's parse of each text with a trained model (loads TensorFlow)."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+
+    async def run():
+        return [await agent.parse_message(text) for text in texts]
+
+    return asyncio.run(run())
+
+
+def evaluate_model(model: Path, sets: Dict[str, Path], thresholds: Thresholds,
+                   docs: Optional[List[FaqDocument]]) -> Dict[str, Dict[str, Any]]:
+    """The measures of one model on each named set (plus the rows, under ``rows``)."""
+    index = build_index(docs) if docs else None
+    loaded = {name: load_questions(path) for name, path in sets.items()}
+    texts = [t for qs in loaded.values() for t, _ in qs]
+    parses = iter(parse_all(model, texts))
+    out = {}
+    for name, questions in loaded.items():
+        rows = decide_rows(questions, [next(parses) for _ in questions], thresholds, index)
+        out[name] = {**score(rows), "rows": rows}
+    return out
+
+
+def spread(results: Sequence[Dict[str, float]]) -> Dict[str, Dict[str, float]]:
+    """Mean, min, max and max-min of each measure over several runs."""
+    out = {}
+    for m in MEASURES:
+        values = [r[m] for r in results]
+        out[m] = {"mean": sum(values) / len(values), "min": min(values), "max": max(values),
+                  "spread": max(values) - min(values)}
+    return out

@@ -1,0 +1,71 @@
+"""The one function the actions call to decide what to do with a parsed FAQ question.
+
+:func:`decide_for` combines the parse (DIET + ResponseSelector) with the lexical ranker
+(:mod:`assistant.lexical`) built from the published FAQs in the database, and applies
+the thresholds in ``Settings`` through the pure :func:`assistant.answering.decide`.
+
+The lexical index is cached per process and per database; it is rebuilt when the FAQ
+content changes (a cheap fingerprint query per message: counts, versions, latest
+update and example ids), so an FAQ or example added on the programme team's page is
+matched at once.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, Optional, Tuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assistant.answering import Decision, decide, thresholds_from
+from assistant.config import Settings, get_settings
+from assistant.evaluation import documents_from_items
+from assistant.lexical import LexicalIndex, build_index, lexical_ranking
+from assistant.models import Faq, FaqExample
+
+_lock = threading.Lock()
+_cache: Dict[str, Tuple[Any, LexicalIndex]] = {}
+
+
+def _fingerprint(session: Session) -> Tuple[Any, ...]:
+    faqs = session.execute(select(func.count(Faq.id), func.sum(Faq.version), func.max(Faq.updated_at))).one()
+    published = session.scalar(select(func.count(Faq.id)).where(Faq.status == "published"))
+    examples = session.execute(select(func.count(FaqExample.id), func.max(FaqExample.id),
+                                      func.sum(FaqExample.id))).one()
+    return tuple(faqs) + (published,) + tuple(examples)
+
+
+def _load_documents(session: Session):
+    rows = session.scalars(select(Faq).where(Faq.status == "published").order_by(Faq.id))
+    return documents_from_items(
+        {"key": f.key, "question": f.question, "answer": f.answer, "status": f.status,
+         "examples": [e.text for e in f.examples]} for f in rows)
+
+
+def lexical_index(*, session: Session) -> Optional[LexicalIndex]:
+    """The lexical index for the published FAQs (cached; rebuilt when the content changes)."""
+    bind = str(session.get_bind().url)
+    fingerprint = _fingerprint(session)
+    with _lock:
+        cached = _cache.get(bind)
+        if cached and cached[0] == fingerprint:
+            return cached[1]
+    docs = _load_documents(session)
+    index = build_index(docs) if docs else None
+    with _lock:
+        _cache[bind] = (fingerprint, index)
+    return index
+
+
+def decide_for(parse: Dict[str, Any], *, session: Session, mode: str = "chat",
+               settings: Optional[Settings] = None) -> Decision:
+    """Answer / suggest / decline for a parsed message (``tracker.latest_message``).
+
+    ``mode``: ``"chat"`` (answer, suggest or decline), ``"fallback"`` (never answer
+    outright) or ``"interruption"`` (a question asked mid-reflection: ``answer`` only when
+    clearly a known FAQ, at ``Settings.interruption_answer_threshold``; otherwise
+    ``decline``, meaning "not an FAQ question: carry on")."""
+    settings = settings or get_settings()
+    index = lexical_index(session=session)
+    ranking = lexical_ranking(index, parse.get("text") or "") if index else None
+    return decide(parse, thresholds=thresholds_from(settings), lexical=ranking, mode=mode)
