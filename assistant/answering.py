@@ -3,11 +3,11 @@
 Pure functions over the parse data (and, optionally, the lexical ranker's ranking of the
 same text), so they are easy to test and tune. The thresholds come from
 :class:`assistant.config.Settings` (:func:`thresholds_from`); nothing here has its own
-numbers except the defaults of :class:`Thresholds`, which tests use.
+numbers.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 FAQ_INTENT = "faq"
@@ -46,12 +46,12 @@ class Thresholds:
     - ``interruption``: the score needed to answer a question asked mid-reflection.
     """
 
-    answer: float = 0.5
-    suggest: float = 0.2
-    agree: float = 0.5
-    lexical: float = 0.0
-    lexical_min: float = 0.0
-    interruption: float = 0.6
+    answer: float
+    suggest: float
+    agree: float
+    lexical: float
+    lexical_min: float
+    interruption: float
 
 
 def thresholds_from(settings: Any) -> Thresholds:
@@ -111,19 +111,20 @@ def decide(
     lexical ranker (``lexical``: ``[{key, score}]`` best first, optional) puts the same key
     first with a clear lead. Otherwise keys scoring at least ``suggest`` are offered (up to
     three); otherwise the question is declined. ``mode`` (see :data:`MODES`) limits what may
-    happen. ``answer_threshold`` / ``suggest_threshold`` override ``thresholds`` (kept for
-    older callers).
+    happen. ``thresholds`` defaults to the ones in ``Settings``; ``answer_threshold`` /
+    ``suggest_threshold`` override them (kept for older callers).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    t = thresholds or Thresholds()
-    if answer_threshold is not None or suggest_threshold is not None:
-        t = Thresholds(
-            answer=t.answer if answer_threshold is None else answer_threshold,
-            suggest=t.suggest if suggest_threshold is None else suggest_threshold,
-            agree=t.agree if thresholds else (t.answer if answer_threshold is None else answer_threshold),
-            lexical=t.lexical, lexical_min=t.lexical_min, interruption=t.interruption,
-        )
+    t = thresholds
+    if t is None:
+        from assistant.config import get_settings
+
+        t = thresholds_from(get_settings())
+    if answer_threshold is not None:
+        t = replace(t, answer=answer_threshold)
+    if suggest_threshold is not None:
+        t = replace(t, suggest=suggest_threshold)
     key = chosen_key(parse)
     if key:
         return Decision("answer", key=key, confidence=1.0)

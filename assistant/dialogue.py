@@ -24,6 +24,11 @@ MAX_CHITCHAT_WORDS = 6
 QUESTION_START = re.compile(
     r"^(what|what's|whats|why|how|who|when|where|which|is|are|can|could|should|do|does|did|will|would|"
     r"tell me|explain)\b", re.I)
+# At a reflection question a short answer ("went well", "all good") can read as a greeting
+# or goodbye; only a message with one of these words is taken as chit-chat there.
+CHITCHAT_MARKERS = re.compile(
+    r"\b(hi|hiya|hello|hey|morning|afternoon|evening|thanks|thank|cheers|ta|bye|goodbye|cheerio|see you|"
+    r"help|bot|robot|human|person|ai|chatgpt|who are you|what can you)\b", re.I)
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.S)
 ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
@@ -64,6 +69,13 @@ def looks_like_question(text: str) -> bool:
     return stripped.endswith("?") or bool(QUESTION_START.match(stripped))
 
 
+def is_clear_question(text: str) -> bool:
+    """A question beyond doubt: ends with "?", or starts like one and runs to four words or
+    more ("what so what" is a set's name, "what is the OEP" a question)."""
+    stripped = (text or "").strip()
+    return stripped.endswith("?") or (bool(QUESTION_START.match(stripped)) and len(words(stripped)) >= 4)
+
+
 def looks_like_reflection(text: str) -> bool:
     """Free text that is clearly about a session (a few words, not a question)."""
     return len(words(text)) >= 5 and not looks_like_question(text) and not is_payload(text)
@@ -94,7 +106,8 @@ def classify_aside(intent: Optional[str], text: str, *, answering_question: bool
         if text.startswith("/faq"):
             return Aside("question", intent)
         return Aside("stale_button", intent)
-    if intent in ("greet", "thanks", "goodbye", "bot_challenge", "help") and n <= MAX_CHITCHAT_WORDS:
+    if intent in ("greet", "thanks", "goodbye", "bot_challenge", "help") and n <= MAX_CHITCHAT_WORDS and (
+            not answering_question or CHITCHAT_MARKERS.search(text)):
         return Aside("chitchat", intent)
     if intent == "start_reflection" and (not answering_question or (n <= 12 and re.search(r"\breflect", text, re.I))):
         return Aside("already_reflecting", intent)

@@ -4,18 +4,15 @@ Changes ("due Monday", "only Alex") and answers to questions ("which Sam?") revi
 draft in place. Used by the (thin) Rasa actions; ``*, session``, never commits."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import List, Optional, Tuple
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from assistant import dialogue
 from assistant import team_requests as parse
-from assistant.config import get_settings
 from assistant.models import User
-from assistant.prompts import create_prompts
+from assistant.prompts import create_prompts, local_today as today
 from assistant.reflection_flow import STOP_WORDS, Outcome
 from assistant.reflections import list_sets
 from assistant.users import team_of
@@ -28,11 +25,6 @@ CONFIRM_BUTTONS = [{"title": "Send", "payload": "/affirm"}, {"title": "Change so
                    CANCEL_BUTTON]
 SEND_WORDS = {"send", "send it", "send them", "yes send", "go", "go ahead", "do it", "confirm", "yes", "ok"}
 DONE = {"prompt_draft": None, "prompt_reply": None, "confirm_prompt": False, "step_retries": 0.0}
-
-
-def today() -> dt.date:
-    """Today's date where the service runs (Settings.timezone), for due dates."""
-    return dt.datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def _context(manager: User, session: Session) -> Tuple[List[parse.Member], List[parse.SetOption]]:

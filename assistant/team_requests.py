@@ -12,9 +12,11 @@ How due dates are read (a due date is a deadline, and the manager always confirm
 - "next Friday": the Friday of next week (weeks run Monday to Sunday), as British usage has it.
 - "next week", "end of next week": the Friday of next week (any day of it will do, so the
   deadline is its last working day).
-- "end of the week", "this week", "by the weekend": this week's Friday (today if Friday).
+- "end of the week", "by this week", "by the weekend": this week's Friday (today if Friday; at
+  the weekend, the coming Friday). Without "by"/"due", "this week" is the subject, not a date.
 - "end of the month" / "end of next month": the last calendar day of that month.
 - "tomorrow", "today", "end of the day", "in two weeks", "in a fortnight", "a week today".
+- "the 30th": the next 30th, today or later.
 - "3 December", "3rd Dec", "3/12" (day first, as in the UK), "2026-12-03". Without a year,
   the occurrence nearest today: "3 January" said in November is next January, while
   "20 November" said on 26 November is a slip and is reported as in the past, not moved on.
@@ -99,6 +101,7 @@ _DATE_RE = re.compile(rf"""(?:\b(?P<cue>{_CUE})\s+)?(?:the\s+)?\b(?:
  | (?:(?P<wd_which>this|next|coming|last)\s+)?(?P<wd>{_WD})(?!')
  | (?P<dm>\d{{1,2}}(?:st|nd|rd|th)?(?:\s+of)?\s+{_MONTH}(?:,?\s+\d{{4}})?)
  | (?P<md>{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?)
+ | (?P<dom>\d{{1,2}})(?:st|nd|rd|th)
  | (?P<iso>\d{{4}})-(?P<iso_m>\d{{1,2}})-(?P<iso_d>\d{{1,2}})
  | (?P<num_d>\d{{1,2}})/(?P<num_m>\d{{1,2}})(?:/(?P<num_y>\d{{4}}|\d{{2}}))?
 )(?![\w/-])""", re.IGNORECASE | re.VERBOSE)
@@ -181,6 +184,10 @@ def _resolve(m: re.Match, today: dt.date) -> dt.date | None:
             return _nearest(month, day, today) if 1 <= month <= 12 else None
     except ValueError:
         return None
+    if g["dom"]:  # "the 30th": the next such day, today or later (no month named, so none is in the past)
+        months = [(today.year + (today.month + k - 1) // 12, (today.month + k - 1) % 12 + 1) for k in (0, 1, 2)]
+        days = [dt.date(y, mo, int(g["dom"])) for y, mo in months if 1 <= int(g["dom"]) <= calendar.monthrange(y, mo)[1]]
+        return next((d for d in days if d >= today), None)
     phrase = g["dm"] or g["md"]
     got = _dateparse(phrase, today)
     if got is None or re.search(r"\d{4}", phrase):
@@ -198,11 +205,14 @@ def _deadline_without_cue(m: re.Match, text: str) -> bool:
     when it is due: "this week's sessions", "last Friday", "the visit on Monday"."""
     if (m.group("week_which") or "").lower() == "this":
         return False
+    after = text[m.end():].split()[:1]
+    if m.group("dom"):  # "the 30th", but not "their 1st session"
+        return not after or not after[0][:1].isalpha() or after[0].lower() in ("instead", "please", "then", "and", "or")
     if not m.group("wd"):
         return True
-    before, after = text[:m.start()].split()[-1:], text[m.end():].split()[:1]
+    before = text[:m.start()].split()[-1:]
     return not ((m.group("wd_which") or "").lower() == "last"
-                or (before and before[0].lower() in ("last", "from", "since", "of", "on", "after"))
+                or (before and before[0].lower() in ("last", "from", "since", "of", "on", "after", "not"))
                 or (after and after[0].lower() in ("session", "sessions", "meeting", "visit", "supervision")))
 
 
@@ -214,7 +224,8 @@ def _find_date(text: str, today: dt.date) -> tuple[Span | None, dt.date | None, 
     cued = [m for m in found if m.group("cue")]
     if cued or found:
         m = (cued or found)[0]
-        day, phrase = _resolve(m, today), m.group(0)[len(m.group("cue") or ""):].strip()
+        phrase = re.sub(r"^the\s+", "", m.group(0)[len(m.group("cue") or ""):].strip(), flags=re.IGNORECASE)
+        day = _resolve(m, today)
         if day is None:
             return m.span(), None, _unclear(phrase)
         if day < today:
@@ -283,7 +294,9 @@ _NOT_NAMES = {
     "and", "or", "not", "only", "just", "also", "too", "up", "out", "off", "team", "staff", "everyone",
     "everybody", "all", "questions", "set", "check", "quick", "what", "so", "now", "back", "again",
     "know", "remember", "yes", "no", "ok", "thanks", "reminder", "prompt", "message", "nudge", "note",
-    "gibbs", "seed", "engagement", "skills", "minute", "default", "usual",
+    "gibbs", "seed", "engagement", "skills", "minute", "default", "usual", "hello", "hi", "hey", "thank", "cheers",
+    "great", "fine", "good", "perfect", "okay", "sure", "cancel", "stop", "wait", "sorry", "help", "why", "how",
+    "yep", "nope", "change", "send", "something", "anything", "nothing", "else", "date", "instead",
 } | set(_WEEKDAYS) | {m.lower() for m in calendar.month_name[1:]} - {"april", "may", "june", "august"}  # also names
 _SEPARATORS = {",", "&", "and", "+", "plus", "/"}
 _FILLERS = {"please", "kindly", "both", "also", "too", "just", "only", "as", "well"}
@@ -482,6 +495,10 @@ _NO_NOTE_RE = re.compile(r"\b(?:no|without\s+(?:a|the)|remove\s+the|drop\s+the|d
 _NO_DATE_RE = re.compile(r"\b(?:no|without\s+a|remove\s+the|drop\s+the)\s+(?:due\s+)?date\b|\bdefault\s+(?:due\s+)?date\b", re.IGNORECASE)
 _OP_RE = re.compile(r"\b(?P<op>only|just|add|also|plus|include|remove|drop|without|except|exclude|minus|not|take|leave|"
                     r"too|as\s+well|instead)\b", re.IGNORECASE)
+# what may come before the names in a correction: "no, send it to Jo instead", "actually, Alex"
+_LEAD_RE = re.compile(r"\W*(?:(?:no|nope|actually|ok|okay|sorry|oh|and|but|please|then|sorry)\b\W*)*"
+                      r"(?:(?:send|give|address)\s+(?:it|this|that|them)\s+to\s+|(?:make|change)\s+it\s+|ask\s+|prompt\s+|to\s+)?",
+                      re.IGNORECASE)
 _REMOVE_OPS = {"remove", "drop", "without", "except", "exclude", "minus", "not", "take", "leave"}
 
 
@@ -506,24 +523,34 @@ def apply_change(draft: TeamRequest, text: str, *, team: Sequence[Member], sets:
     if set_found:
         new.set_key = set_key
     rest = _cut(text, [date_span, set_span])
-    op = _OP_RE.search(rest)
-    kind = op.group("op").lower().split()[0] if op else ""
-    start = op.end() if op and kind not in ("too", "as", "instead") else 0
-    ids, whole, problems, _ = _names_at(rest, start, len(rest), team, "cue" if op or _only_names(rest) else "scan")
-    if not (ids or whole or problems) and op and start:  # "Alex only", "Jo too": the names come first
-        ids, whole, problems, _ = _names_at(rest, 0, op.start(), team)
-    if ids or whole or problems:
-        if kind in _REMOVE_OPS:
-            everyone = new.whole_team or _names_at(rest, 0, op.start(), team, "scan")[1]  # "everyone except Jo"
-            base = [m.id for m in team] if everyone else new.recipients
-            new.recipients, new.whole_team = [i for i in base if i not in ids], False
-        elif kind in ("only", "just", "instead") or whole:
-            new.recipients, new.whole_team = ids, whole
-        else:
-            new.recipients = new.recipients + ids
-        # the manager has answered "who?": earlier name questions no longer stand
-        new.problems = [p for p in new.problems if p.kind not in NAME_PROBLEMS] + problems
+    lead = _LEAD_RE.match(rest).end()
+    ops = list(_OP_RE.finditer(rest, lead))
+    if not ops:
+        _change_names(new, "", _names_at(rest, lead, len(rest), team, "cue" if _only_names(rest) else "scan"), team)
+    for i, op in enumerate(ops):  # "remove Jo and add Alex": each operation takes the names up to the next
+        kind, end = op.group("op").lower().split()[0], ops[i + 1].start() if i + 1 < len(ops) else len(rest)
+        got = _names_at(rest, op.end(), end, team) if kind not in ("too", "as", "instead") else ([], False, [], 0)
+        if not (got[0] or got[1] or got[2]):  # "Alex only", "Jo too": the names come first
+            got = _names_at(rest, ops[i - 1].end() if i else lead, op.start(), team)
+        everyone = kind in _REMOVE_OPS and _names_at(rest, lead, op.start(), team, "scan")[1]  # "everyone except Jo"
+        _change_names(new, kind, got, team, everyone)
     return _finish(new, team)
+
+
+def _change_names(new: TeamRequest, kind: str, got: tuple, team: Sequence[Member], everyone: bool = False) -> None:
+    """Apply one name operation ("add", "only", "remove", ...) with the names ``got`` to ``new``."""
+    ids, whole, problems, _ = got
+    if not (ids or whole or problems):
+        return
+    if kind in _REMOVE_OPS:
+        base = [m.id for m in team] if new.whole_team or everyone else new.recipients
+        new.recipients, new.whole_team = [i for i in base if i not in ids], False
+    elif kind in ("only", "just", "instead") or whole:
+        new.recipients, new.whole_team = ids, whole
+    else:
+        new.recipients = new.recipients + ids
+    # the manager has answered "who?": earlier name questions no longer stand
+    new.problems = [p for p in new.problems if p.kind not in NAME_PROBLEMS] + problems
 
 
 def _only_names(text: str) -> bool:

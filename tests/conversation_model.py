@@ -79,6 +79,12 @@ def step_of(messages: List[Dict]) -> str:
     return "none"
 
 
+def question_number(messages: List[Dict]) -> Optional[int]:
+    """The number of the reflection question a reply asks, if any."""
+    match = re.search(r"\*\*Question (\d+) of \d+\.\*\*", " ".join(m.get("text") or "" for m in messages))
+    return int(match.group(1)) if match else None
+
+
 def buttons_of(messages: List[Dict]) -> List[str]:
     """Payloads of the buttons in a reply."""
     return [b["payload"] for m in messages for b in m.get("buttons") or []]

@@ -78,3 +78,16 @@ def test_no_text_breaks_the_decisions(text, intent, at_question):
     if at_question and not dialogue.has_content(text) and not dialogue.is_payload(text):
         assert kind in {"answer", "chitchat", "question", "already_reflecting"}
     means_leave(intent, text)
+
+
+@pytest.mark.parametrize("text", ["went well", "all good", "fine", "ok", "good session"])
+def test_a_short_answer_the_nlu_reads_as_chitchat_is_kept_at_a_question(text):
+    for intent in ("greet", "goodbye", "thanks"):
+        assert classify_aside(intent, text, answering_question=True).kind == "answer"
+
+
+@pytest.mark.parametrize("text, question", [("what so what", False), ("what is the OEP", True),
+                                            ("what is the offender engagement programme?", True), ("gibbs?", True),
+                                            ("the usual", False)])
+def test_clear_questions(text, question):
+    assert dialogue.is_clear_question(text) is question

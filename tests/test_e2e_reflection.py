@@ -76,3 +76,53 @@ def test_stop_and_resume_through_the_stack(stack):
         assert "paused" in texts(msgs)
         msgs = ask(sam, "continue my reflection")
         assert "already have a reflection in progress" in texts(msgs) and "Question 2 of 6" in texts(msgs)
+
+
+def test_a_manager_prompts_a_named_person_by_chat_and_confirms(stack):
+    from assistant.models import ReflectionPrompt, User
+    with session_scope(stack.database_url) as s:
+        s.scalars(select(User).where(User.username == "pat.e2e")).one().display_name = "Pat Rowan"
+    with client_for(stack, "mgr.e2e") as mgr:
+        msgs = ask(mgr, "please ask Pat Rowan to do a Gibbs reflection by Friday")
+        shown = texts(msgs)
+        assert "Pat Rowan" in shown and "Gibbs" in shown and "Shall I send it?" in shown, shown
+        with session_scope(stack.database_url) as s:
+            assert s.scalars(select(ReflectionPrompt)).all() == []
+        msgs = ask(mgr, "what is desistance?")  # an aside: answered, then the draft again
+        assert any(m.get("faq_key") == "desistance" for m in msgs) and "Shall I send it?" in texts(msgs)
+        msgs = press(mgr, "/affirm")
+        assert "Sent" in texts(msgs)
+    with session_scope(stack.database_url) as s:
+        [p] = s.scalars(select(ReflectionPrompt)).all()
+        assert p.set_key == "gibbs" and p.due_date.weekday() == 4
+
+
+def test_typing_instead_of_clicking_never_traps(stack):
+    with client_for(stack, "sam.e2e") as sam:
+        msgs = ask(sam, "I'd like to reflect on a session")
+        if "Which questions" in texts(msgs):
+            msgs = ask(sam, "the first one")
+        assert "**Question" in texts(msgs)  # a new reflection, or the one sam paused earlier
+        msgs = ask(sam, "forget it, I'll do this later")
+        assert "paused" in texts(msgs) and "Question" not in texts(msgs)
+        msgs = ask(sam, "what is pro-social modelling?")  # out of the flow: a plain answer
+        assert any(m.get("faq_key") == "prosocial_modelling" for m in msgs)
+
+
+def test_two_messages_sent_at_once_mid_form_are_both_kept_once(stack):
+    import concurrent.futures
+    with client_for(stack, "pat.e2e") as pat:
+        press(pat, '/start_reflection{"reflection_set": "gibbs"}')
+        msgs = ask(pat, "continue my reflection")
+        first = texts(msgs)
+        assert "**Question" in first
+        sent = ["We looked at his week together", "He seemed calmer than last time"]
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            replies = list(pool.map(lambda t: pat.post("/api/chat", json={"message": t}), sent))
+        assert [r.status_code for r in replies] == [200, 200]
+        uid = user_id(stack, "pat.e2e")
+        with session_scope(stack.database_url) as s:
+            r = s.scalars(select(Reflection).where(Reflection.author_id == uid, Reflection.status == "in_progress")).one()
+            answers = [a.answer for a in r.answers]
+        assert sorted(a for a in answers if a in sent) == sorted(sent)  # each kept, once
+        ask(pat, "stop")

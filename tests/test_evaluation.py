@@ -33,7 +33,7 @@ def test_outcome_is_what_the_user_sees():
 def test_rows_use_the_action_servers_decision_with_the_lexical_ranker():
     index = LexicalIndex([FaqDocument("omfq", "What is the OMFQ-r?", ("feedback questionnaire",)),
                           FaqDocument("seed_what_is", "What is SEED?", ("tell me about seed",))])
-    t = Thresholds(answer=0.9, agree=0.4, suggest=0.2)
+    t = Thresholds(answer=0.9, agree=0.4, suggest=0.2, lexical=0.5, lexical_min=0.0, interruption=0.6)
     questions = [("what is the feedback questionnaire", "omfq"), ("what is the feedback questionnaire", "omfq")]
     parses = [parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])] * 2
     assert decide_rows(questions, parses, t, index)[0][2:] == ("answer", "omfq")   # agreement
@@ -63,3 +63,12 @@ def test_no_training_example_is_an_evaluation_question():
     for path in (HELDOUT_SET, GATE_SET, DEV_SET):
         if path.exists():
             assert not {normalise(t) for t, _ in load_questions(path)} & trained, path.name
+
+
+def test_the_gate_builds_the_lexical_ranker_from_the_database(seeded):
+    from assistant.evaluation import documents_from_database, documents_from_file
+    from tests.conftest import ROOT
+
+    from_db = {d.key: d for d in documents_from_database(seeded.database_url)}
+    from_file = {d.key: d for d in documents_from_file(ROOT / "content" / "faqs.yml")}
+    assert from_db.keys() == from_file.keys() and from_db["omfq"].examples == from_file["omfq"].examples

@@ -138,3 +138,10 @@ def test_punctuation_emoji_and_stale_buttons_are_not_saved(seeded, pat, text):
 def test_yes_with_nothing_waiting(seeded, pat):
     msgs, _, _ = run(ActionNothingPending(), make_tracker(pat, "yes", intent="affirm"))
     assert "no question waiting" in texts(msgs)
+
+
+def test_a_question_at_the_set_step_that_names_a_set_word_is_answered_not_taken_as_a_choice(seeded, pat):
+    msgs, slots, _ = run(ActionFlowAside(), make_tracker(
+        pat, "what is the offender engagement programme?", intent="faq", requested="reflection_set",
+        ranking=[("oep_what_is", 0.98)]))
+    assert msgs[0]["custom"]["faq_key"] == "oep_what_is" and "reflection_set" not in slots

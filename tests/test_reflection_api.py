@@ -1,6 +1,7 @@
 """Privacy rules, enforced in code: every reflection endpoint for each role
 (author, their manager, a manager of another team, the programme team, no login)."""
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -174,8 +175,9 @@ def test_sessions_create_a_prompt_in_working_hours_and_replays_are_safe(as_, wor
     body = {"occurred_at": "2026-11-21T16:50:00", "external_ref": "cms-1"}  # a Saturday afternoon
     first = pat.post("/api/sessions", json=body)
     assert first.status_code == 201, first.text
-    deliver = dt.datetime.fromisoformat(first.json()["deliver_after"])
-    assert deliver.weekday() < 5 and 9 <= deliver.hour < 17
+    deliver = dt.datetime.fromisoformat(first.json()["deliver_after"])  # stored as naive UTC
+    local = deliver.replace(tzinfo=dt.timezone.utc).astimezone(ZoneInfo("Europe/London"))
+    assert local.weekday() < 5 and 9 <= local.hour < 17
     again = pat.post("/api/sessions", json=body)
     assert again.status_code == 200 and again.json()["session_id"] == first.json()["session_id"]
     assert as_("mgr").post("/api/sessions", json={"practitioner_id": users["pat"][0]}).status_code == 201

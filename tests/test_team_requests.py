@@ -196,6 +196,10 @@ def test_nobody_named():
     ("in 3 days", dt.date(2026, 11, 29)),
     ("by 3 January", dt.date(2027, 1, 3)),             # no year: the next one
     ("by today", TODAY),
+    ("by the 30th", dt.date(2026, 11, 30)),
+    ("due the 31st", dt.date(2026, 12, 31)),           # November has no 31st
+    ("by the 20th", dt.date(2026, 12, 20)),            # no month named: the next 20th
+    ("by Monday, not Friday", dt.date(2026, 11, 30)),
 ])
 def test_due_dates(phrase, expected):
     d = parse(f"ask Jo to reflect {phrase}")
@@ -225,6 +229,8 @@ def test_note_is_short_and_never_the_raw_command():
     d = parse("ask Jo to reflect on " + "the long visit " * 40 + "by Friday")
     assert len(d.note) <= 200 and d.note.startswith("Reflect on the long visit") and "ask" not in d.note.lower()
     assert parse("ask Sam to reflect on Monday's home visit by Friday").note == "Reflect on Monday's home visit."
+    d = parse("ask Jo to reflect on their 1st session")  # an ordinal that is not a date
+    assert d.due_date is None and d.note == "Reflect on your 1st session."
 
 
 # -- corrections, summary, JSON -----------------------------------------------------------
@@ -263,6 +269,21 @@ def test_changes_to_a_draft():
     assert kinds(d) == ["not_in_team"]
 
 
+@pytest.mark.parametrize("text, ids", [
+    ("Sam instead", [SAM]),
+    ("send it to Demo Practitioner instead", [DEMO]),
+    ("Demo too", [SAM, JO, DEMO]),
+    ("remove Jo and add Alex Rowan", [ALEX_R, SAM]),
+    ("no, just Jo", [JO]),
+    ("hello", [SAM, JO]),
+    ("yes", [SAM, JO]),
+    ("change the due date to the 30th", [SAM, JO]),
+])
+def test_more_corrections(text, ids):
+    d = apply_change(parse("ask Jo and Sam to do a gibbs reflection by Friday"), text, team=TEAM, sets=SETS, today=TODAY)
+    assert d.recipients == ids and not d.problems
+
+
 def test_describe():
     d = parse("prompt Sam and Jo about their new-case sessions, due 3 December")
     text = describe(d, team=TEAM, sets=SETS, today=TODAY)
@@ -293,7 +314,7 @@ words = st.sampled_from(["ask", "remind", "prompt", "Sam", "Jo", "Alex", "Bob", 
 texts = st.one_of(st.text(max_size=200), st.lists(words, max_size=15).map(" ".join))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(texts, texts, st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2100, 12, 31)))
 def test_never_raises_and_only_team_members(text, change, today):
     team_ids = {m.id for m in TEAM_TWO_ALEXES}
