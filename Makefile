@@ -78,7 +78,8 @@ test-e2e: train browser-deps ## End-to-end and browser tests against the running
 
 test: validate test-unit test-conversations test-e2e ## Everything CI runs
 
-bench: train db ## Benchmark: FAQ accuracy, latency at 1 and 20 users, training time, memory
+# ASSISTANT_BENCH_STABILITY=0 skips the seed spread / one-example swing (five more trainings).
+bench: train db ## Benchmark: FAQ accuracy (dev + held-out), seed spread, latency, training time, memory
 	$(PY) -m assistant bench
 
 purge: install ## Delete reflections older than the retention period

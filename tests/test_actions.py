@@ -1,7 +1,6 @@
 """Custom actions with CollectingDispatcher and real Tracker objects, against a real database."""
 import asyncio
 
-import pytest
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher

@@ -127,6 +127,8 @@ def test_script_in_replies_is_rendered_harmless(client, pat):
 @pytest.mark.parametrize("body, status, code", [
     ({"message": ""}, 422, "empty_message"),
     ({"message": "   \n "}, 422, "empty_message"),
+    ({"message": "?!..."}, 422, "empty_message"),
+    ({"message": "\U0001f642\U0001f44d"}, 422, "empty_message"),
     ({"message": "x" * 5000}, 422, "message_too_long"),
     ({"message": 12}, 422, "invalid_request"),
     ({}, 422, "empty_message"),

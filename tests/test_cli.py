@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assistant import cli
 from assistant.db import get_engine, session_scope
 from assistant.migrations import downgrade, upgrade
-from assistant.models import Base, Faq, User
+from assistant.models import Base, User
 from assistant.users import verify_password
 
 

@@ -6,9 +6,8 @@ from actions.reflection_actions import (
     ASK_QUESTION_ACTIONS, ActionAskReflectionSet, ActionAskShareChoice, ActionReflectionEnd, ActionStartReflection,
     ActionSubmitShare, ValidateReflectionForm, ValidateShareForm,
 )
-from assistant import reflection_flow as flow
 from assistant.db import session_scope
-from assistant.models import Reflection, ReflectionAnswer, ReflectionPrompt
+from assistant.models import Reflection, ReflectionAnswer
 from tests.action_harness import make_tracker, run
 
 ActionAskQ2 = ASK_QUESTION_ACTIONS[1]

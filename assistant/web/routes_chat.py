@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assistant.config import Settings
+from assistant.dialogue import has_content
 from assistant.faq import FeedbackError, feedback_for_answers, record_feedback
 from assistant.masking import mask
 from assistant.models import Faq, User
@@ -37,6 +38,8 @@ def _clean_message(body: ChatRequest, settings: Settings) -> str:
     text = text.lstrip("/").strip()
     if not text:
         raise ApiError(422, "Please type a message.", "empty_message")
+    if not has_content(text):  # only punctuation or emoji: nothing to answer, nothing to record
+        raise ApiError(422, "Please type a message with some words in it.", "empty_message")
     if len(text) > settings.max_message_chars:
         raise ApiError(
             422, f"Your message is {len(text):,} characters long; please keep it under "
