@@ -43,7 +43,7 @@ def _question_validator(n: int):
     """``validate_q<n>``: save the answer to question ``n`` (or explain why not)."""
 
     def validate(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
-        if value in (flow.SAVED, flow.SKIPPED):  # set by a start, a resume or an aside: already saved
+        if value in (flow.SAVED, flow.SKIPPED, None):  # set by a start, a resume or an aside; None: a reset
             return {f"q{n}": value}
         events = run_events(dispatcher, tracker, lambda s, user: flow.answer(
             user, tracker.get_slot("reflection_id"), n, str(value or ""), retries=retries_of(tracker), session=s),
@@ -73,7 +73,7 @@ class ValidateReflectionForm(FormValidationAction):
 
     def validate_reflection_set(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         """The set: from a button, typed, or the reflection itself (default set)."""
-        if tracker.get_slot("reflection_id"):  # set by action_start_reflection (new or resumed)
+        if tracker.get_slot("reflection_id") or value is None:  # set by a start or resume; None: a reset
             return {"reflection_set": value}
         return _slot_dict(run_events(dispatcher, tracker, lambda s, user: flow.choose_set(
             user, str(value or ""), run_id=f"form:{message_id(tracker)}", retries=retries_of(tracker), session=s),
@@ -148,6 +148,8 @@ class ValidateShareForm(FormValidationAction):
 
     def validate_share_choice(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         """``yes`` / ``no``; anything else is asked again."""
+        if value is None:  # a reset by the action before the form, not a reply
+            return {"share_choice": None}
         choice = flow.share_choice(intent_of(tracker), text_of(tracker))
         if choice is None:
             return {"share_choice": None, "step_retries": float(retries_of(tracker) + 1)}

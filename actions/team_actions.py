@@ -36,6 +36,8 @@ class ValidateTeamPromptForm(FormValidationAction):
 
     def validate_prompt_reply(self, value, dispatcher, tracker, domain) -> Dict[Text, Any]:
         """``send`` or ``cancel`` ends the step; anything else revises the draft and asks again."""
+        if value is None or value in ("send", "cancel"):  # a reset, or already decided
+            return {"prompt_reply": value}
         events = run_events(dispatcher, tracker, lambda s, user: team_flow.reply(
             user, tracker.get_slot("prompt_draft"), intent_of(tracker), text_of(tracker),
             retries=retries_of(tracker), session=s), failed_slots={"prompt_reply": None})

@@ -91,10 +91,11 @@ def documents_from_items(items: Iterable[Any]) -> List[FaqDocument]:
     """Lexical documents from FAQ content items (``FaqContent`` or dicts), published only."""
     docs = []
     for item in items:
-        get = item.get if isinstance(item, dict) else lambda name, default=None: getattr(item, name, default)
-        if (get("status") or "published") != "published":
+        fields = item if isinstance(item, dict) else item.dict()
+        if (fields.get("status") or "published") != "published":
             continue
-        docs.append(FaqDocument(get("key"), get("question"), tuple(get("examples") or ()), get("answer") or ""))
+        docs.append(FaqDocument(fields["key"], fields["question"], tuple(fields.get("examples") or ()),
+                                fields.get("answer") or ""))
     return docs
 
 

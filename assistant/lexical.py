@@ -160,6 +160,7 @@ class LexicalIndex:
         self.answer_weight = answer_weight
         self.vocabulary = sorted(set(self._questions.idf) | set(self._answers.idf))
         self._vocab = set(self.vocabulary)
+        self._typos: Dict[str, Optional[str]] = {}
 
     def _known(self, term: str) -> Optional[str]:
         """``term`` if indexed, else the closest indexed word (typos), else None."""
@@ -167,8 +168,12 @@ class LexicalIndex:
             return term
         if len(term) < 4 or term.isdigit():
             return None
-        close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=0.8)
-        return close[0] if close else None
+        if term not in self._typos:  # remembered: difflib is the slow part
+            close = difflib.get_close_matches(term, self.vocabulary, n=1, cutoff=0.8)
+            if len(self._typos) > 10000:
+                self._typos.clear()
+            self._typos[term] = close[0] if close else None
+        return self._typos[term]
 
     def query_terms(self, text: str) -> List[str]:
         """The indexed terms a question is matched on (typos corrected)."""

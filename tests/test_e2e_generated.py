@@ -103,6 +103,9 @@ def _check_turn(stack, person: Person, uid: int, sent: Sent, resp: httpx.Respons
         if not (given or skipped):
             raise Failure(f"{where}: saved {value!r}, which the person did not give as an answer ({sent})")
     step = step_of(messages)
+    sorry = any(w in " ".join(texts) for w in ("didn't catch", "couldn't use that", "still can't tell", "still couldn't"))
+    if sorry and (sent.step != step or sent.kind == "button"):  # a new step, or a button it offered itself
+        raise Failure(f"{where}: 'didn't catch that' for a reply it could use ({sent}): {texts}")
     if sent.kind == "leave" and sent.step != "none":
         if step != "none" or _active_loop(stack, uid):
             raise Failure(f"{where}: {sent.text!r} did not leave the flow: {texts}")

@@ -145,3 +145,16 @@ def test_a_question_at_the_set_step_that_names_a_set_word_is_answered_not_taken_
         pat, "what is the offender engagement programme?", intent="faq", requested="reflection_set",
         ranking=[("oep_what_is", 0.98)]))
     assert msgs[0]["custom"]["faq_key"] == "oep_what_is" and "reflection_set" not in slots
+
+
+@pytest.mark.parametrize("form, slot", [("share_form", "share_choice"), ("reflection_form", "q1"),
+                                        ("reflection_form", "reflection_set"), ("team_prompt_form", "prompt_reply")])
+def test_a_slot_reset_to_none_is_not_counted_as_an_unusable_reply(seeded, pat, form, slot):
+    from actions.reflection_actions import ValidateReflectionForm, ValidateShareForm
+    from actions.team_actions import ValidateTeamPromptForm
+    action = {"share_form": ValidateShareForm, "reflection_form": ValidateReflectionForm,
+              "team_prompt_form": ValidateTeamPromptForm}[form]()
+    state = {"share_pending": 1.0, "prompt_draft": "{}", **start(pat)} if slot == "q1" else \
+        {"share_pending": 1.0, "prompt_draft": "{}"}
+    msgs, slots, _ = run(action, make_tracker(pat, "x", slots={**state, slot: None}, loop=form, just_set=[slot]))
+    assert msgs == [] and not slots.get("step_retries")
