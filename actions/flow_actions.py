@@ -70,7 +70,7 @@ class ActionFlowAside(Action):
             return run_events(dispatcher, tracker, lambda s, user: team_flow.revise(
                 user, tracker.get_slot("prompt_draft"), text, retries=retries_of(tracker), session=s))
         elif aside.kind == "team_request":
-            dispatcher.utter_message(text="Let's finish this first; then ask me again.")
+            dispatcher.utter_message(text="Let's finish this first (or say **stop** to leave it), then ask me again.")
         else:
             dispatcher.utter_message(text=dialogue.chitchat_reply(intent))
         return []

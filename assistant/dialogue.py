@@ -29,6 +29,8 @@ QUESTION_START = re.compile(
 CHITCHAT_MARKERS = re.compile(
     r"\b(hi|hiya|hello|hey|morning|afternoon|evening|thanks|thank|cheers|ta|bye|goodbye|cheerio|see you|"
     r"help|bot|robot|human|person|ai|chatgpt|who are you|what can you)\b", re.I)
+# A manager's request, even mid-reflection ("ask my team to reflect"), starts with a verb like these.
+TEAM_COMMAND = re.compile(r"^\s*(please\s+|can you\s+|could you\s+)?(ask|remind|prompt|nudge|tell|send)\b", re.I)
 WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)?", re.UNICODE)
 PAYLOAD = re.compile(r"^/[a-z_]+(\{.*\})?$", re.S)
 ORDINALS = {"first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3,
@@ -111,7 +113,7 @@ def classify_aside(intent: Optional[str], text: str, *, answering_question: bool
         return Aside("chitchat", intent)
     if intent == "start_reflection" and (not answering_question or (n <= 12 and re.search(r"\breflect", text, re.I))):
         return Aside("already_reflecting", intent)
-    if intent == "prompt_team" and n <= 25 and not answering_question:
+    if intent == "prompt_team" and n <= 25 and (not answering_question or TEAM_COMMAND.match(text)):
         return Aside("team_request", intent)
     if intent in ("faq", "out_of_scope") and (looks_like_question(text) or not answering_question):
         return Aside("question", intent)

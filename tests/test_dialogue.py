@@ -56,6 +56,8 @@ def test_leave_only_when_short(text, leave):
     ("affirm", "/affirm", True, "stale_button"),
     ("faq", "/faq{\"faq_key\": \"desistance\"}", True, "question"),
     ("prompt_team", "ask my team to reflect", False, "team_request"),
+    ("prompt_team", "ask my team to reflect", True, "team_request"),
+    ("prompt_team", "we talked about his team at work and how to reflect on it", True, "answer"),
 ])
 def test_asides_are_classified(intent, text, at_question, kind):
     assert classify_aside(intent, text, answering_question=at_question).kind == kind
