@@ -12,7 +12,7 @@ import pytest
 from assistant.db import session_scope
 from assistant.users import create_user
 from tests.conftest import ROOT
-from tests.e2e_stack import RASA_INSTANCES, USERS, free_port, make_database, model_available
+from tests.e2e_stack import RASA_INSTANCES, free_port, make_database, model_available
 from tests.test_e2e import ask, client_for
 
 pytestmark = pytest.mark.e2e
