@@ -49,7 +49,8 @@ class ActionFlowAside(Action):
         loop, text, intent = tracker.active_loop_name, text_of(tracker), intent_of(tracker)
         n = _question_number(tracker)
         if loop == REFLECTION and tracker.get_slot("requested_slot") == "reflection_set" \
-                and not tracker.get_slot("reflection_id") and not dialogue.is_clear_question(text):
+                and not tracker.get_slot("reflection_id") and not dialogue.is_clear_question(text) \
+                and flow.kind_of_answer(text) != "stop":
             events = run_events(dispatcher, tracker, lambda s, user: flow.choose_set(
                 user, text, run_id=f"form:{message_id(tracker)}", retries=retries_of(tracker), session=s),
                 failed_slots={"reflection_set": None})

@@ -79,8 +79,11 @@ def is_clear_question(text: str) -> bool:
 
 
 def looks_like_reflection(text: str) -> bool:
-    """Free text that is clearly about a session (a few words, not a question)."""
-    return len(words(text)) >= 5 and not looks_like_question(text) and not is_payload(text)
+    """Free text that is clearly about a session (a few words, not a question, and not a
+    short request to reflect such as "I'd like to do a reflection please")."""
+    n = len(words(text))
+    asks_to_reflect = n <= 12 and re.search(r"\breflect", text or "", re.I) is not None
+    return n >= 5 and not asks_to_reflect and not looks_like_question(text) and not is_payload(text)
 
 
 def means_leave(intent: Optional[str], text: str) -> bool:

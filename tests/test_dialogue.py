@@ -68,6 +68,9 @@ def test_content_and_payloads():
     assert dialogue.is_payload('/inform{"reflection_set": "gibbs"}') and not dialogue.is_payload("a/b")
     assert dialogue.looks_like_reflection("he was late again but we agreed a plan")
     assert not dialogue.looks_like_reflection("how do I record a judgement?")
+    assert not dialogue.looks_like_reflection("I'd like to do a reflection please")
+    assert dialogue.looks_like_reflection("we reflected together on how far he has come since the summer, "
+                                          "and he was proud of it")
 
 
 @settings(max_examples=300, deadline=None)

@@ -158,3 +158,10 @@ def test_a_slot_reset_to_none_is_not_counted_as_an_unusable_reply(seeded, pat, f
         {"share_pending": 1.0, "prompt_draft": "{}"}
     msgs, slots, _ = run(action, make_tracker(pat, "x", slots={**state, slot: None}, loop=form, just_set=[slot]))
     assert msgs == [] and not slots.get("step_retries")
+
+
+def test_asking_again_to_reflect_at_the_set_step_is_not_saved_as_an_answer(seeded, pat):
+    msgs, slots, _ = run(ActionFlowAside(), make_tracker(pat, "I'd like to do a reflection please",
+                                                         intent="start_reflection", requested="reflection_set"))
+    assert "already in the middle" in texts(msgs) and "reflection_set" not in slots
+    assert saved_answers(seeded) == []
