@@ -33,9 +33,13 @@ SEED = int(os.environ.get("ASSISTANT_CONVERSATION_SEED", "2011"))
 MAX_TURNS = 8
 TIME_LIMIT_S = 900
 PASSWORD = "generated conversations"
-TEAM = {"gen.alex": "Alex Rowan", "gen.sam.p": "Sam Patel", "gen.sam.j": "Sam Jones", "gen.jo": "Jo Kim"}
+TEAM = {"gen.alex": "Alex Rowan", "gen.sam.p": "Sam Patel", "gen.sam.j": "Sam Jones", "gen.jo": "Jo Kim",
+        "gen.robin": "Robin Lee", "gen.kit": "Kit Moss"}
+# Seven people at once: each conversation's history stays shorter (Rasa replays it every
+# turn), and users spread over both Rasa servers.
 PEOPLE = [("gen.mgr", "manager", None), ("gen.alex", "practitioner", "gen.mgr"),
           ("gen.sam.p", "practitioner", "gen.mgr"), ("gen.jo", "practitioner", "gen.mgr"),
+          ("gen.robin", "practitioner", "gen.mgr"), ("gen.kit", "practitioner", "gen.mgr"),
           ("gen.solo", "practitioner", None)]
 
 

@@ -82,18 +82,20 @@ def test_a_manager_prompts_a_named_person_by_chat_and_confirms(stack):
     from assistant.models import ReflectionPrompt, User
     with session_scope(stack.database_url) as s:
         s.scalars(select(User).where(User.username == "pat.e2e")).one().display_name = "Pat Rowan"
+    mgr_id = user_id(stack, "mgr.e2e")
+    mine = select(ReflectionPrompt).where(ReflectionPrompt.manager_id == mgr_id)  # the stack is shared
     with client_for(stack, "mgr.e2e") as mgr:
         msgs = ask(mgr, "please ask Pat Rowan to do a Gibbs reflection by Friday")
         shown = texts(msgs)
         assert "Pat Rowan" in shown and "Gibbs" in shown and "Shall I send it?" in shown, shown
         with session_scope(stack.database_url) as s:
-            assert s.scalars(select(ReflectionPrompt)).all() == []
+            assert s.scalars(mine).all() == []
         msgs = ask(mgr, "what is desistance?")  # an aside: answered, then the draft again
         assert any(m.get("faq_key") == "desistance" for m in msgs) and "Shall I send it?" in texts(msgs)
         msgs = press(mgr, "/affirm")
         assert "Sent" in texts(msgs)
     with session_scope(stack.database_url) as s:
-        [p] = s.scalars(select(ReflectionPrompt)).all()
+        [p] = s.scalars(mine).all()
         assert p.set_key == "gibbs" and p.due_date.weekday() == 4
 
 
