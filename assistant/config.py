@@ -70,8 +70,21 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"  # working hours and "today" for prompts; the database stays in UTC
     # token a case-management system sends (X-Service-Token) to record sessions; unset = off
     service_token: Optional[str] = None
-    login_max_failures: int = 5
-    login_lockout_minutes: int = 15
+    # Login throttling (assistant.users, whose docstring gives the reasoning): the ONLY place
+    # these live. Per (username, client address): this many failed attempts are free, then
+    # each further one must wait login_delay_seconds, doubling per failure up to
+    # login_max_delay_minutes. Per username over every address the user has not logged in
+    # from in login_known_address_days: the same, after login_failures_per_account. A run of
+    # failures is forgotten login_forget_hours after its last counted attempt.
+    login_failures_per_address: int = Field(5, ge=1)
+    login_failures_per_account: int = Field(20, ge=1)
+    login_delay_seconds: int = Field(60, ge=1)
+    login_max_delay_minutes: int = Field(60, ge=1)
+    login_forget_hours: int = Field(24, ge=1)
+    login_known_address_days: int = Field(30, ge=0)
+    # Behind a reverse proxy every client has the proxy's address: then (and only then) set
+    # this so the client address is the last one the proxy appended to X-Forwarded-For.
+    login_trust_forwarded_for: bool = False
 
     class Config:
         env_prefix = "ASSISTANT_"

@@ -41,8 +41,6 @@ class User(Base):
     role = Column(String(20), nullable=False)
     manager_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     active = Column(Boolean, nullable=False, default=True)
-    failed_logins = Column(Integer, nullable=False, default=0)
-    locked_until = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     manager = relationship("User", remote_side=[id])
@@ -59,6 +57,23 @@ class WebSession(Base):
     expires_at = Column(DateTime, nullable=False)
 
     user = relationship("User", lazy="joined")  # every authenticated request needs both
+
+
+class LoginThrottle(Base):
+    """Counted login attempts for a username from one client address, or from every address
+    the user has not logged in from lately (``address`` = ``'*'``); see assistant.users.
+
+    Keyed by the username as typed, whether or not it exists, so throttling does not tell.
+    """
+
+    __tablename__ = "login_throttles"
+
+    username = Column(String(200), primary_key=True)  # lower-cased, as typed (the login form allows 200)
+    address = Column(String(64), primary_key=True)
+    failures = Column(Integer, nullable=False, default=0)  # checked attempts since the last success
+    last_failure_at = Column(DateTime, nullable=False, index=True)  # the last checked attempt
+    next_allowed_at = Column(DateTime, nullable=False)
+    last_success_at = Column(DateTime, nullable=True)  # pair rows only: a known address
 
 
 class Faq(Base):
