@@ -79,7 +79,7 @@ test-e2e: train browser-deps ## End-to-end and browser tests against the running
 test: validate test-unit test-conversations test-e2e ## Everything CI runs
 
 # ASSISTANT_BENCH_STABILITY=0 skips the seed spread / one-example swing (five more trainings).
-bench: train db ## Benchmark: FAQ accuracy (dev + held-out), seed spread, latency, training time, memory
+bench: train db ## Benchmark: FAQ accuracy (dev + held-out), seed spread, latency, training time, memory, masking (alone: python -m assistant bench-masking)
 	$(PY) -m assistant bench
 
 purge: install ## Delete reflections older than the retention period

@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Tuple
 import httpx
 import yaml
 
-from assistant import evaluation
+from assistant import evaluation, masking_eval
 from assistant.answering import thresholds_from
 from assistant.config import PROJECT_ROOT, get_settings
 from assistant.content import load_faq_file, render_nlu
@@ -260,6 +260,7 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10, skip_sta
         "training_seconds": train_s,
         "stability": stab,
         "rss_mb": memory,
+        "masking": masking_eval.evaluate(),  # needs no model or stack
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
     print_table(results)
@@ -300,6 +301,7 @@ def print_table(r: dict) -> None:
         ("Latency 20 users errors", str(l20["errors"]), "0"),
         ("Full training time (s)", "skipped" if r["training_seconds"] is None else f"{r['training_seconds']:.0f}", "<= 180"),
     ] + [(f"Resident memory: {k} (MB)", f"{v:.0f}", "") for k, v in r["rss_mb"].items()]
+    lines += masking_eval.rows(r["masking"]) if r.get("masking") else []
     width = max(len(x[0]) for x in lines)
     print(f"\n{'measure'.ljust(width)}  {'value':>22}  target")
     print("-" * (width + 40))

@@ -244,6 +244,16 @@ def cmd_bench(args) -> int:
                      skip_stability=True if args.skip_stability else None)
 
 
+def cmd_bench_masking(args) -> int:
+    """Masking recall and precision per identifier type, and ordinary sentences untouched, on
+    content/masking_corpus.yml (no model or running stack needed); exit 1 below target."""
+    from assistant import masking_eval
+
+    results = masking_eval.evaluate()
+    masking_eval.print_report(results, details=not args.quiet)
+    return 0 if masking_eval.meets_targets(results) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for all commands."""
     parser = argparse.ArgumentParser(prog="python -m assistant", description=__doc__)
@@ -306,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the seed spread / one-example swing (5 more trainings); also ASSISTANT_BENCH_STABILITY=0")
     p.add_argument("--requests", type=int, default=10, help="messages per user in the latency runs")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("bench-masking", help=cmd_bench_masking.__doc__)
+    p.add_argument("--quiet", action="store_true", help="figures only, not every miss and false positive")
+    p.set_defaults(func=cmd_bench_masking)
     return parser
 
 

@@ -326,3 +326,10 @@ def end_session(token: Optional[str], *, session: Session) -> None:
     """Log out: delete the session for ``token`` if any."""
     if token:
         session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+
+
+def staff_names(*, session: Session) -> List[str]:
+    """Display names and usernames of the active users: chat masking keeps these (and so their first
+    names), so a manager's "ask Alex Rowan to reflect" still names the team member."""
+    rows = session.execute(select(User.display_name, User.username).where(User.active.is_(True))).all()
+    return [name for row in rows for name in row if name]

@@ -12,6 +12,7 @@ from assistant.dialogue import has_content
 from assistant.faq import FeedbackError, feedback_for_answers, record_feedback
 from assistant.masking import mask
 from assistant.models import Faq, User
+from assistant.users import staff_names
 from assistant.web import render
 from assistant.web.deps import ApiError, current_user, get_db, get_settings_dep
 from assistant.web.rasa_client import AssistantUnavailable
@@ -49,12 +50,13 @@ def _clean_message(body: ChatRequest, settings: Settings) -> str:
 
 @router.post("/chat", response_model=ChatResponse)
 async def chat(body: ChatRequest, request: Request, user: User = Depends(current_user),
-               settings: Settings = Depends(get_settings_dep)) -> ChatResponse:
+               settings: Settings = Depends(get_settings_dep), db: Session = Depends(get_db)) -> ChatResponse:
     """Send one message to the assistant and return its replies."""
     message = _clean_message(body, settings)
     notices = []
     if body.payload is None:
-        masked = mask(message)  # identifiers never reach Rasa, its tracker store or logs
+        # identifiers never reach Rasa, its tracker store or logs; staff names stay, for team requests
+        masked = mask(message, keep_names=staff_names(session=db))
         if masked.changed:
             message = masked.text
             notices.append(ChatMessage(sender="bot", type="notice", text=masked.notice(),
