@@ -101,6 +101,14 @@ class Settings(BaseSettings):
             raise ValueError("ASSISTANT_RASA_TOKEN must not be the dev token in prod")
         return values
 
+    @root_validator(skip_on_failure=True)
+    def _secure_cookies_in_prod(cls, values):  # noqa: N805 - pydantic validator
+        """In prod the session cookie must be Secure (HTTPS only; the web app then also sends
+        HSTS): a login sent over plain HTTP could be read on the way."""
+        if values.get("env") == "prod" and not values.get("cookie_secure"):
+            raise ValueError("ASSISTANT_COOKIE_SECURE must be true in prod (serve the app over HTTPS)")
+        return values
+
     @property
     def rasa_urls(self) -> List[str]:
         """Every Rasa server's URL (``rasa_url`` may list several, comma-separated)."""

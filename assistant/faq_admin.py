@@ -11,19 +11,23 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.content import FaqContent, set_examples
+from assistant.errors import Conflict, DomainError, NotFound
 from assistant.models import AuditEntry, Faq, FaqExample, FaqRevision, User, utcnow
 
 EDITABLE = ("category", "question", "answer", "source", "status", "last_reviewed", "review_by")
 TRAINING_FIELDS = ("examples", "status")  # changes to these need a new model
 
 
-class FaqAdminError(ValueError):
-    """A change that cannot be made; ``status`` is the HTTP status to answer with."""
+class FaqAdminError(DomainError):
+    """A change that cannot be made (message safe to show); on its own, invalid content."""
 
-    def __init__(self, message: str, status: int = 422, **extra) -> None:
-        super().__init__(message)
-        self.status = status
-        self.extra = extra
+
+class FaqNotFound(FaqAdminError, NotFound):
+    """No FAQ with that key, or no such change to revert."""
+
+
+class FaqConflict(FaqAdminError, Conflict):
+    """A newer version was saved meanwhile, or the key is taken."""
 
 
 def snapshot(faq: Faq) -> Dict:
@@ -52,10 +56,10 @@ def _validated(data: Dict) -> FaqContent:
 
 
 def get_faq(key: str, *, session: Session) -> Faq:
-    """The FAQ with ``key`` (any status), or a 404 error."""
+    """The FAQ with ``key`` (any status), or :class:`FaqNotFound`."""
     faq = session.scalars(select(Faq).options(selectinload(Faq.examples)).where(Faq.key == key)).first()
     if faq is None:
-        raise FaqAdminError("That FAQ was not found.", 404)
+        raise FaqNotFound("That FAQ was not found.")
     return faq
 
 
@@ -109,12 +113,12 @@ def needs_training(before: Optional[Dict], after: Dict) -> bool:
 
 
 def update_faq(key: str, changes: Dict, *, expected_version: int, user: User, session: Session) -> Faq:
-    """Apply ``changes``; refused (409, nothing lost) if someone else saved first."""
+    """Apply ``changes``; refused (:class:`FaqConflict`, with both versions) if someone else saved first."""
     faq = get_faq(key, session=session)
     if faq.version != expected_version:
-        raise FaqAdminError("Someone else changed this FAQ since you opened it. Your text is kept below: "
-                            "copy it, reload to see their version, and save again.", 409,
-                            current=snapshot(faq), yours=changes)
+        raise FaqConflict("Someone else changed this FAQ since you opened it. Your text is kept below: "
+                          "copy it, reload to see their version, and save again.",
+                          current=snapshot(faq), yours=changes)
     before = snapshot(faq)
     merged = {**before, **{k: v for k, v in changes.items() if k in EDITABLE or k == "examples"}}
     merged.pop("version", None)
@@ -127,7 +131,7 @@ def create_faq(data: Dict, *, user: User, session: Session) -> Faq:
     """Add a new FAQ (draft or published); duplicate keys are refused."""
     item = _validated({"status": "draft", **data})
     if session.scalars(select(Faq.id).where(Faq.key == item.key)).first() is not None:
-        raise FaqAdminError(f"An FAQ with the key {item.key!r} already exists.", 409)
+        raise FaqConflict(f"An FAQ with the key {item.key!r} already exists.")
     faq = Faq(key=item.key, version=1, updated_by=user.id)
     _apply(faq, item)
     session.add(faq)
@@ -147,7 +151,7 @@ def revert(key: str, revision_id: int, *, user: User, session: Session) -> Faq:
     faq = get_faq(key, session=session)
     rev = session.get(FaqRevision, revision_id)
     if rev is None or rev.faq_key != key or not rev.before:
-        raise FaqAdminError("That change can't be reverted.", 404)
+        raise FaqNotFound("That change can't be reverted.")
     old = json.loads(rev.before)
     before = snapshot(faq)
     old.pop("version", None)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import get_settings
 from assistant.models import ReflectionPrompt, SupervisionSession, User, utcnow
-from assistant.reflections import ReflectionError, get_set
+from assistant.reflections import ReflectionError, ReflectionNotAllowed, ReflectionNotFound, get_set
 
 MAX_NOTE_CHARS = 1000
 
@@ -56,7 +56,7 @@ def create_prompts(
     """A manager asks members of their own team to reflect. Anyone outside the team is refused,
     and so is a due date before today in ``tz`` (default: the settings' zone)."""
     if manager.role != "manager":
-        raise ReflectionError("Only line managers can send reflection prompts.")
+        raise ReflectionNotAllowed("Only line managers can send reflection prompts.")
     ids = list(dict.fromkeys(practitioner_ids))
     if not ids:
         raise ReflectionError("Choose at least one person from your team.")
@@ -68,7 +68,7 @@ def create_prompts(
     team = {u.id: u for u in session.scalars(select(User).where(User.manager_id == manager.id, User.active.is_(True)))}
     outside = [i for i in ids if i not in team]
     if outside:
-        raise ReflectionError("You can only prompt people in your own team.")
+        raise ReflectionNotAllowed("You can only prompt people in your own team.")
     if due_date and due_date < local_today(tz):
         raise ReflectionError("The due date is in the past.")
     prompts = [ReflectionPrompt(practitioner_id=i, manager_id=manager.id, set_key=set_row.key,
@@ -88,7 +88,7 @@ def record_session(
     with the same ``external_ref`` returns the first records. Returns (session, prompt, created)."""
     practitioner = session.get(User, practitioner_id)
     if practitioner is None or not practitioner.active or practitioner.role != "practitioner":
-        raise ReflectionError("Unknown practitioner.")
+        raise ReflectionNotFound("Unknown practitioner.")
     if external_ref:
         existing = session.scalars(select(SupervisionSession).where(
             SupervisionSession.practitioner_id == practitioner_id,
@@ -131,10 +131,10 @@ def pending_prompts(practitioner_id: int, *, session: Session, now: dt.datetime 
 
 
 def own_prompt(prompt_id: int, practitioner_id: int, *, session: Session) -> ReflectionPrompt:
-    """The practitioner's own prompt, or :class:`ReflectionError`."""
+    """The practitioner's own prompt, or :class:`ReflectionNotFound`."""
     row = session.get(ReflectionPrompt, prompt_id)
     if row is None or row.practitioner_id != practitioner_id:
-        raise ReflectionError("That reflection prompt was not found.")
+        raise ReflectionNotFound("That reflection prompt was not found.")
     return row
 
 

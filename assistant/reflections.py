@@ -14,6 +14,8 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.content import ContentError
+from assistant.errors import DomainError, NotAllowed, NotFound
+from assistant.faq_io import spreadsheet_cell
 from assistant.models import (
     Reflection, ReflectionAnswer, ReflectionPrompt, ReflectionQuestion, ReflectionSet, User, utcnow,
 )
@@ -35,8 +37,16 @@ class SetContent(BaseModel):
     questions: conlist(QuestionContent, min_items=1, max_items=MAX_QUESTIONS)
 
 
-class ReflectionError(ValueError):
-    """A reflection operation that cannot be done (message is safe to show)."""
+class ReflectionError(DomainError):
+    """A reflection operation that cannot be done (message is safe to show); on its own, bad input."""
+
+
+class ReflectionNotFound(ReflectionError, NotFound):
+    """No such reflection or prompt, or not the caller's own (they are told the same)."""
+
+
+class ReflectionNotAllowed(ReflectionError, NotAllowed):
+    """The caller's role or team does not allow this."""
 
 
 def load_set_file(path: Path) -> List[SetContent]:
@@ -123,7 +133,7 @@ def get_own(reflection_id: int, author_id: int, *, session: Session) -> Reflecti
     """The author's reflection, or :class:`ReflectionError`."""
     row = session.get(Reflection, reflection_id)
     if row is None or row.author_id != author_id:
-        raise ReflectionError("That reflection was not found.")
+        raise ReflectionNotFound("That reflection was not found.")
     return row
 
 
@@ -255,17 +265,15 @@ def export_markdown(reflections: List[Reflection]) -> str:
 
 
 def export_csv(reflections: List[Reflection]) -> str:
-    """Reflections as CSV, one row per answer."""
+    """Reflections as CSV, one row per answer; no cell can start a spreadsheet formula."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     writer.writerow(["reflection_id", "date", "question_set", "status", "shared", "question", "answer", "skipped"])
     for r in reflections:
         for a in r.answers:
-            answer = a.answer or ""
-            if answer[:1] in ("=", "+", "-", "@"):
-                answer = "'" + answer  # no spreadsheet formulas
-            writer.writerow([r.id, (r.completed_at or r.started_at).date().isoformat(), r.set_name, r.status,
-                             "yes" if r.shared else "no", a.question, answer, "yes" if a.skipped else "no"])
+            writer.writerow([spreadsheet_cell(v) for v in (
+                r.id, (r.completed_at or r.started_at).date().isoformat(), r.set_name, r.status,
+                "yes" if r.shared else "no", a.question, a.answer or "", "yes" if a.skipped else "no")])
     return buf.getvalue()
 
 

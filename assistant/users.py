@@ -60,7 +60,7 @@ MIN_PASSWORD_CHARS = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class UserError(ValueError):
+class UserError(Invalid):
     """Invalid account data (message is safe to show)."""
 
 

@@ -1,11 +1,13 @@
 """The web app factory: ``create_app()`` (uvicorn: ``assistant.web.app:create_app --factory``)."""
 from __future__ import annotations
 
+import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Optional
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -13,13 +15,18 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
+from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, kind_of
 from assistant.web import routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
 from assistant.web.deps import ApiError
 from assistant.training import TrainingWorker
 from assistant.web.rasa_client import RasaClient
 
+logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 200_000
+# The one place a domain error's kind becomes an HTTP status (assistant/errors.py).
+DOMAIN_STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, Invalid: 422, DomainError: 422}
+HSTS = "max-age=31536000; includeSubDomains"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -34,29 +41,39 @@ SECURITY_HEADERS = {
 
 
 class GuardMiddleware:
-    """Refuse non-JSON or oversized API writes early; add security headers to every response.
+    """Refuse non-JSON or oversized API writes and NUL characters in URLs early; add security
+    headers to every response, a 500 included (``hsts``: also Strict-Transport-Security).
 
     A plain ASGI middleware: Starlette's ``BaseHTTPMiddleware`` costs a task group and a
     body stream per request, a fifth of the web app's CPU on a chat message."""
 
     WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
-    def __init__(self, app) -> None:
+    def __init__(self, app, hsts: bool = False) -> None:
         self.app = app
-        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+        headers = {**SECURITY_HEADERS, **({"Strict-Transport-Security": HSTS} if hsts else {})}
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
 
         async def send_with_headers(message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 present = {k.lower() for k, _ in message.get("headers", [])}
                 message = {**message, "headers": list(message.get("headers", []))
                            + [(k, v) for k, v in self.headers if k not in present]}
             await send(message)
 
+        if _nul_in_url(scope):
+            # a NUL in a path or query value would reach a query (PostgreSQL refuses it) or a file name
+            await _error(400, "The address has a NUL character in it.", "bad_characters")(
+                scope, receive, send_with_headers)
+            return
         if scope["method"] in self.WRITE_METHODS and scope["path"].startswith("/api/"):
             refusal = self._refusal(Headers(scope=scope))
             body = None if refusal else await self._read_body(receive)
@@ -66,7 +83,15 @@ class GuardMiddleware:
                 return
             receive = self._replay(body, receive)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's error middleware (outside this one) would answer with a bare 500
+            # without the headers; answer here in the API's shape, then let it log the error.
+            if not started:
+                await _error(500, "Something went wrong on our side. Please try again.", "server_error")(
+                    scope, receive, send_with_headers)
+            raise
 
     @staticmethod
     async def _read_body(receive) -> Optional[bytes]:
@@ -109,6 +134,12 @@ class GuardMiddleware:
         return None
 
 
+def _nul_in_url(scope) -> bool:
+    """True if the path or query string has a NUL character (raw or percent-encoded)."""
+    query = scope.get("query_string", b"")
+    return "\x00" in scope["path"] or b"%00" in query or b"\x00" in query
+
+
 def _error(status: int, message: str, code: str, **extra) -> JSONResponse:
     return JSONResponse({"error": message, "code": code, **extra}, status_code=status)
 
@@ -118,6 +149,10 @@ def _too_large() -> JSONResponse:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, exc: DomainError):
+        return _error(DOMAIN_STATUS[kind_of(exc)], str(exc), exc.code, **jsonable_encoder(exc.extra))
+
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):
         return _error(exc.status_code, exc.detail, exc.code)
@@ -170,7 +205,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
                   docs_url=None, redoc_url=None, openapi_url="/api/openapi.json")
     app.state.settings = settings
 
-    app.add_middleware(GuardMiddleware)
+    app.add_middleware(GuardMiddleware, hsts=settings.cookie_secure)
 
     _install_error_handlers(app)
     app.include_router(routes_auth.router)

@@ -29,14 +29,23 @@ def _questions(db: Session) -> dict:
     return dict(db.execute(select(Faq.key, Faq.question)).all())
 
 
+def without_commands(text: str) -> str:
+    """``text`` trimmed, with every leading "/" gone, however many and whatever whitespace
+    is between them ("/ /restart" -> "restart"): Rasa trims a message the same way
+    (``str.strip``) and then reads one that starts with "/" as a command ("/intent{...}")."""
+    text = text.strip()
+    while text.startswith("/"):
+        text = text.lstrip("/").strip()
+    return text
+
+
 def _clean_message(body: ChatRequest, settings: Settings) -> str:
+    """The text to send to Rasa: a whitelisted button payload, or typed text that can't be a command."""
     if body.payload is not None:
         if not render.allowed_payload(body.payload):
             raise ApiError(422, "That button is not recognised.", "bad_payload")
         return body.payload
-    text = (body.message or "").strip()
-    # Free text must not be read as a Rasa command ("/intent{...}").
-    text = text.lstrip("/").strip()
+    text = without_commands(body.message or "")
     if not text:
         raise ApiError(422, "Please type a message.", "empty_message")
     if not has_content(text):  # only punctuation or emoji: nothing to answer, nothing to record

@@ -4,7 +4,6 @@ Managers never see unshared reflections: only counts of prompts and completions.
 """
 from __future__ import annotations
 
-import datetime as dt
 from typing import List
 
 from fastapi import APIRouter, Depends
@@ -14,7 +13,7 @@ from assistant import prompts as prompt_data
 from assistant import reflections as data
 from assistant.models import User
 from assistant.users import team_of
-from assistant.web.deps import ApiError, current_user, get_db, require_role
+from assistant.web.deps import current_user, get_db, require_role
 from assistant.web.routes_reflections import prompt_out, reflection_out
 from assistant.web.schemas import PromptOut, TeamPromptRequest
 
@@ -40,13 +39,8 @@ def team(user: User = Depends(manager_only), db: Session = Depends(get_db)) -> d
 def send_prompts(body: TeamPromptRequest, user: User = Depends(manager_only),
                  db: Session = Depends(get_db)) -> List[PromptOut]:
     """Ask one or more team members to reflect (question set, optional note, due date)."""
-    due = dt.date.fromisoformat(body.due_date) if body.due_date else None
-    try:
-        rows = prompt_data.create_prompts(manager=user, practitioner_ids=body.practitioner_ids,
-                                          set_key=body.set_key, note=body.note, due_date=due, session=db)
-    except data.ReflectionError as exc:
-        status = 403 if "own team" in str(exc) else 422
-        raise ApiError(status, str(exc), "prompt_error")
+    rows = prompt_data.create_prompts(manager=user, practitioner_ids=body.practitioner_ids,
+                                      set_key=body.set_key, note=body.note, due_date=body.due, session=db)
     db.commit()
     return [prompt_out(p, session=db) for p in rows]
 

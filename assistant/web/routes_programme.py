@@ -15,7 +15,7 @@ from assistant.content import export_faqs, seed_faqs
 from assistant.models import TrainingJob, User
 from assistant.web import render
 from assistant.web.deps import ApiError, get_db, require_role
-from assistant.web.schemas import ExampleIn, FaqIn, ImportIn, PreviewIn, QueueAction
+from assistant.web.schemas import ExampleIn, FaqIn, ImportIn, PreviewIn, QueueAction, ResourceId
 
 router = APIRouter(prefix="/api")
 programme = require_role("programme")
@@ -34,10 +34,6 @@ def faq_out(faq, with_history: bool = False, db: Optional[Session] = None) -> di
                            "after": json.loads(r.after) if r.after else None}
                           for r in admin.history(faq.key, session=db)]
     return out
-
-
-def _fail(exc: admin.FaqAdminError):
-    raise ApiError(exc.status, str(exc), "faq_error") from exc
 
 
 def _changes(body: FaqIn) -> dict:
@@ -82,12 +78,7 @@ def export(format: str = "yaml", user: User = Depends(programme), db: Session = 
 @router.post("/faqs/import")
 def import_faqs(body: ImportIn, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """Import FAQs (YAML or CSV): all rows are checked first; any error changes nothing."""
-    try:
-        items = faq_io.parse_csv(body.content) if body.format == "csv" else faq_io.parse_yaml(body.content)
-    except faq_io.ImportErrors as exc:
-        return Response(json.dumps({"error": str(exc), "code": "import_errors",
-                                    "rows": [{"row": r, "message": m} for r, m in exc.errors]}),
-                        status_code=422, media_type="application/json")
+    items = faq_io.parse_csv(body.content) if body.format == "csv" else faq_io.parse_yaml(body.content)
     befores = {f["key"]: f for f in export_faqs(session=db)}
     counts = seed_faqs(items, session=db, overwrite=True)
     for item in items:
@@ -107,10 +98,7 @@ def preview(body: PreviewIn, user: User = Depends(programme)) -> dict:
 @router.get("/faqs/{key}")
 def get_faq(key: str, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """One FAQ with its history."""
-    try:
-        return faq_out(admin.get_faq(key, session=db), with_history=True, db=db)
-    except admin.FaqAdminError as exc:
-        _fail(exc)
+    return faq_out(admin.get_faq(key, session=db), with_history=True, db=db)
 
 
 @router.put("/faqs/{key}")
@@ -119,14 +107,8 @@ def update_faq(key: str, body: FaqIn, user: User = Depends(programme), db: Sessi
     if body.version is None:
         raise ApiError(422, "Send the version you started editing from.", "invalid_request")
     changes = _changes(body)
-    try:
-        before = admin.snapshot(admin.get_faq(key, session=db))
-        faq = admin.update_faq(key, changes, expected_version=body.version, user=user, session=db)
-    except admin.FaqAdminError as exc:
-        if exc.status == 409:
-            return Response(json.dumps({"error": str(exc), "code": "conflict", **exc.extra}, default=str),
-                            status_code=409, media_type="application/json")
-        _fail(exc)
+    before = admin.snapshot(admin.get_faq(key, session=db))
+    faq = admin.update_faq(key, changes, expected_version=body.version, user=user, session=db)
     job_id = _queue_training(user, db, f"edit {key}") if admin.needs_training(before, admin.snapshot(faq)) else None
     db.commit()
     return {"faq": faq_out(faq), "training_job": job_id}
@@ -135,23 +117,17 @@ def update_faq(key: str, body: FaqIn, user: User = Depends(programme), db: Sessi
 @router.post("/faqs", status_code=201)
 def create_faq(body: FaqIn, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """Add an FAQ; publishing it retrains the assistant in the background."""
-    try:
-        faq = admin.create_faq(_changes(body), user=user, session=db)
-    except admin.FaqAdminError as exc:
-        _fail(exc)
+    faq = admin.create_faq(_changes(body), user=user, session=db)
     job_id = _queue_training(user, db, f"new {faq.key}") if faq.status == "published" else None
     db.commit()
     return {"faq": faq_out(faq), "training_job": job_id}
 
 
 @router.post("/faqs/{key}/revert/{revision_id}")
-def revert(key: str, revision_id: int, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
+def revert(key: str, revision_id: ResourceId, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """Undo one change (a new revision restores what it replaced)."""
-    try:
-        before = admin.snapshot(admin.get_faq(key, session=db))
-        faq = admin.revert(key, revision_id, user=user, session=db)
-    except admin.FaqAdminError as exc:
-        _fail(exc)
+    before = admin.snapshot(admin.get_faq(key, session=db))
+    faq = admin.revert(key, revision_id, user=user, session=db)
     job_id = _queue_training(user, db, f"revert {key}") if admin.needs_training(before, admin.snapshot(faq)) else None
     db.commit()
     return {"faq": faq_out(faq), "training_job": job_id}
@@ -160,10 +136,7 @@ def revert(key: str, revision_id: int, user: User = Depends(programme), db: Sess
 @router.post("/faqs/{key}/examples", status_code=201)
 def add_example(key: str, body: ExampleIn, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """Add an example question (e.g. from the review queue) and retrain."""
-    try:
-        faq = admin.add_example(key, body.text, user=user, session=db)
-    except admin.FaqAdminError as exc:
-        _fail(exc)
+    faq = admin.add_example(key, body.text, user=user, session=db)
     if body.queue_ids:
         insights.resolve(body.queue_ids, "added", session=db)
     job_id = _queue_training(user, db, f"example for {key}")

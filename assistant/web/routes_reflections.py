@@ -19,7 +19,7 @@ from assistant.models import Reflection, ReflectionPrompt, User
 from assistant.users import user_for_token
 from assistant.web.deps import COOKIE_NAME, ApiError, get_db, get_settings_dep, require_role
 from assistant.web.schemas import (
-    AnswerOut, PromptOut, ReflectionOut, SessionOut, SessionRequest, ShareRequest, SnoozeRequest,
+    AnswerOut, PromptOut, ReflectionOut, ResourceId, SessionOut, SessionRequest, ShareRequest, SnoozeRequest,
 )
 
 router = APIRouter(prefix="/api")
@@ -71,7 +71,7 @@ def export(format: str = "md", user: User = Depends(practitioner), db: Session =
 
 
 @router.get("/reflections/{reflection_id}", response_model=ReflectionOut)
-def read_reflection(reflection_id: int, user: User = Depends(reader), db: Session = Depends(get_db)) -> ReflectionOut:
+def read_reflection(reflection_id: ResourceId, user: User = Depends(reader), db: Session = Depends(get_db)) -> ReflectionOut:
     """One reflection: its author, or their line manager if it was shared with them."""
     row = db.get(Reflection, reflection_id)
     if row is None or not data.readable_by(row, user, session=db):
@@ -80,25 +80,19 @@ def read_reflection(reflection_id: int, user: User = Depends(reader), db: Sessio
 
 
 @router.post("/reflections/{reflection_id}/share", response_model=ReflectionOut)
-def share(reflection_id: int, body: ShareRequest, user: User = Depends(practitioner),
+def share(reflection_id: ResourceId, body: ShareRequest, user: User = Depends(practitioner),
           db: Session = Depends(get_db)) -> ReflectionOut:
     """Share one's own reflection with one's line manager, or stop sharing it."""
-    try:
-        row = data.get_own(reflection_id, user.id, session=db)
-        data.set_shared(row, body.shared, session=db)
-    except data.ReflectionError as exc:
-        raise ApiError(404 if "not found" in str(exc) else 422, str(exc), "reflection_error")
+    row = data.get_own(reflection_id, user.id, session=db)
+    data.set_shared(row, body.shared, session=db)
     db.commit()
     return reflection_out(row)
 
 
 @router.delete("/reflections/{reflection_id}")
-def delete(reflection_id: int, user: User = Depends(practitioner), db: Session = Depends(get_db)) -> dict:
+def delete(reflection_id: ResourceId, user: User = Depends(practitioner), db: Session = Depends(get_db)) -> dict:
     """Delete one's own reflection (and its text in the conversation store)."""
-    try:
-        data.delete_own(reflection_id, user.id, session=db)
-    except data.ReflectionError as exc:
-        raise ApiError(404, str(exc), "not_found")
+    data.delete_own(reflection_id, user.id, session=db)
     db.commit()
     return {"deleted": reflection_id}
 
@@ -112,26 +106,19 @@ def my_prompts(user: User = Depends(practitioner), db: Session = Depends(get_db)
     return out
 
 
-def _own_prompt(prompt_id: int, user: User, db: Session) -> ReflectionPrompt:
-    try:
-        return prompt_data.own_prompt(prompt_id, user.id, session=db)
-    except data.ReflectionError as exc:
-        raise ApiError(404, str(exc), "not_found")
-
-
 @router.post("/prompts/{prompt_id}/snooze", response_model=PromptOut)
-def snooze(prompt_id: int, body: SnoozeRequest, user: User = Depends(practitioner),
+def snooze(prompt_id: ResourceId, body: SnoozeRequest, user: User = Depends(practitioner),
            db: Session = Depends(get_db)) -> PromptOut:
     """Hide a prompt for a while (1 hour to 7 days)."""
-    row = prompt_data.snooze(_own_prompt(prompt_id, user, db), body.hours, session=db)
+    row = prompt_data.snooze(prompt_data.own_prompt(prompt_id, user.id, session=db), body.hours, session=db)
     db.commit()
     return prompt_out(row, session=db)
 
 
 @router.post("/prompts/{prompt_id}/dismiss", response_model=PromptOut)
-def dismiss(prompt_id: int, user: User = Depends(practitioner), db: Session = Depends(get_db)) -> PromptOut:
+def dismiss(prompt_id: ResourceId, user: User = Depends(practitioner), db: Session = Depends(get_db)) -> PromptOut:
     """Dismiss a prompt."""
-    row = prompt_data.dismiss(_own_prompt(prompt_id, user, db), session=db)
+    row = prompt_data.dismiss(prompt_data.own_prompt(prompt_id, user.id, session=db), session=db)
     db.commit()
     return prompt_out(row, session=db)
 
@@ -165,21 +152,10 @@ def record_session(body: SessionRequest, request: Request, response: Response, d
             caller.role == "manager" and target is not None and target.manager_id == caller.id)
         if caller.role == "programme" or not allowed:
             raise ApiError(403, "You can only record sessions for yourself or your own team.", "forbidden")
-    occurred = None
-    if body.occurred_at:
-        try:
-            occurred = dt.datetime.fromisoformat(body.occurred_at.replace("Z", "+00:00"))
-        except ValueError:
-            raise ApiError(422, "occurred_at must be an ISO date-time, e.g. 2026-11-24T10:30:00.", "invalid_request")
-        if occurred.tzinfo is not None:
-            occurred = occurred.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    try:
-        row, prompt, created = prompt_data.record_session(
-            practitioner_id=practitioner_id, occurred_at=occurred, external_ref=body.external_ref,
-            created_by=caller.id if caller else None, delay_minutes=settings.session_prompt_delay_minutes,
-            start_hour=settings.working_hours_start, end_hour=settings.working_hours_end, session=db)
-    except data.ReflectionError as exc:
-        raise ApiError(404 if "Unknown" in str(exc) else 422, str(exc), "reflection_error")
+    row, prompt, created = prompt_data.record_session(
+        practitioner_id=practitioner_id, occurred_at=body.occurred_utc, external_ref=body.external_ref,
+        created_by=caller.id if caller else None, delay_minutes=settings.session_prompt_delay_minutes,
+        start_hour=settings.working_hours_start, end_hour=settings.working_hours_end, session=db)
     db.commit()
     if not created:
         response.status_code = 200
