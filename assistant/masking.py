@@ -181,6 +181,15 @@ def _phones(text: str) -> List[Tuple[int, int]]:
     return out
 
 
+def _joined(text: str, words: list, j: int, first: int) -> bool:
+    """Word ``j`` continues the name that word ``j - 1`` is in: only spaces between them, and
+    no full stop after a word that isn't an initial ("Mr Smith. What" is not one name)."""
+    prev = words[j - 1][2]
+    if text[words[j - 1][1]:words[j][0]].strip():
+        return False
+    return j - 1 < first or not prev.endswith(".") or bool(_INITIALS.fullmatch(prev))
+
+
 def _title_names(text: str, words: list, firsts, common) -> List[Tuple[int, int]]:
     out = []
     for i, (s, e, w) in enumerate(words):
@@ -188,7 +197,7 @@ def _title_names(text: str, words: list, firsts, common) -> List[Tuple[int, int]
             continue
         title = w.rstrip(".")
         j, end = i + 1, None
-        while j < len(words) and j - i <= 4 and not text[words[j - 1][1]:words[j][0]].strip():
+        while j < len(words) and j - i <= 4 and _joined(text, words, j, first=i + 1):
             nxt = words[j][2]
             if nxt.lower() in PARTICLES and j + 1 < len(words) and _is_cap(words[j + 1][2]):
                 j += 1
@@ -225,7 +234,7 @@ def _first_names(text: str, words: list, firsts, ordinary, lasts, common) -> Lis
                 and _plain(words[i + 1][2]) in PLACES:
             continue  # St Mary's, Victoria Street, Albert House
         j, end = i + 1, None
-        while j < len(words) and j - i <= 3 and not text[words[j - 1][1]:words[j][0]].strip():
+        while j < len(words) and j - i <= 3 and _joined(text, words, j, first=i):
             nxt, plain = words[j][2], _plain(words[j][2])
             if lower_case:
                 ok = nxt.islower() and plain not in common and plain not in NOT_SURNAMES and len(plain) > 1
@@ -264,7 +273,10 @@ def find_spans(text: str, keep_names: Iterable[str] = ()) -> List[Tuple[int, int
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     keep = {_plain(w) for n in keep_names for w in _WORD.findall(n or "")}
     for s, e in _title_names(text, words, firsts, common) + _first_names(text, words, firsts, ordinary, lasts, common):
-        named = [_plain(w) for w in _WORD.findall(text[s:e]) if _plain(w) not in TITLE_WORDS]
+        named = _WORD.findall(text[s:e])
+        if named[-1].endswith(".") and not _INITIALS.fullmatch(named[-1]):
+            e -= 1  # the sentence's full stop, not the name's
+        named = [_plain(w) for w in named if _plain(w) not in TITLE_WORDS]
         if not (named and all(w in keep for w in named)):
             candidates.append((s, e, "NAME"))
     chosen: List[Tuple[int, int, str]] = []

@@ -54,6 +54,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from assistant.errors import Invalid
 from assistant.models import ROLES, LoginThrottle, User, WebSession, utcnow
 
 MIN_PASSWORD_CHARS = 10

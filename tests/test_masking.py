@@ -80,3 +80,52 @@ def test_ordinary_text_is_left_alone(text):
 def test_script_is_not_treated_specially_but_kept_as_text():
     text = "<script>alert('X123456')</script>"
     assert mask(text).text == "<script>alert('[case reference]')</script>"
+
+
+# --- issue 9 item 3: the formats once missed, and the ordinary words once masked ---------------
+
+@pytest.mark.parametrize("text, identifier, label", [
+    ("case X 581204 again", "X 581204", "CASE_REF"),
+    ("PNC 20040581208C", "20040581208C", "PNC"),
+    ("PNC 2004-0581210E", "2004-0581210E", "PNC"),
+    ("prison number A 5814 BE", "A 5814 BE", "PRISON_NO"),
+    ("born on the 14th of July 1984", "14th of July 1984", "DOB"),
+    ("dob 8 Aug 87", "8 Aug 87", "DOB"),
+    ("ring (0161) 496 0819", "(0161) 496 0819", "PHONE"),
+    ("mobile 07700-900-221", "07700-900-221", "PHONE"),
+    ("call +44 (0)20 7946 0822", "+44 (0)20 7946 0822", "PHONE"),
+    ("write to x at example dot com", "x at example dot com", "EMAIL"),
+    ("moved to EC1A1BX", "EC1A1BX", "POSTCODE"),
+    ("moved to M13  9PX", "M13  9PX", "POSTCODE"),
+    ("spoke to Mr J. Smith", "Mr J. Smith", "NAME"),
+    ("seen by Dr A-B today", "Dr A-B", "NAME"),
+    ("Prof X wrote it", "Prof X", "NAME"),
+    ("Jordan Pike missed again", "Jordan Pike", "NAME"),
+])
+def test_formats_once_missed_are_masked(text, identifier, label):
+    result = mask(text)
+    assert identifier not in result.text and result.found == {label: 1}, (text, result)
+
+
+@pytest.mark.parametrize("text", [
+    "What happens if people miss appointments?",
+    "National Standards 2011 came in on 1 April 2011",
+    "Can I join the SEED session on Ms Teams?",
+    "The Criminal Justice Act 2003 Schedule 8 para 5 covers warnings",
+    "What does s.213 say about the supervision requirement?",
+    "The office moved to Victoria Street last year",
+    "Will my SPO see my reflection?",
+    "look at gov.uk for the guidance",
+    "The PI 05/2014 instruction",
+])
+def test_ordinary_words_once_masked_are_left_alone(text):
+    assert mask(text).text == text
+
+
+def test_staff_names_are_kept_and_other_names_still_masked():
+    staff = ["Alex Rowan", "Sam Okafor", "Jo Baptiste"]
+    for text in ("ask Alex Rowan to do a Gibbs reflection by Friday", "prompt Sam and Jo about their new-case sessions",
+                 "remind Mr Rowan about the SEED reflection"):
+        assert mask(text, keep_names=staff).text == text
+    assert mask("ask Alex Rowan to do a Gibbs reflection").text == "ask [name] to do a Gibbs reflection"
+    assert mask("Sam Okafor met Jordan Pike", keep_names=staff).text == "Sam Okafor met [name]"
