@@ -26,7 +26,7 @@
       r.data.messages.forEach(addMessage);
       if (!r.data.messages.length) {
         addMessage({ sender: "bot", html: "<p>Hello " + escapeHtml(user.display_name) +
-          ". Ask me about the new Probation Rules, professional discretion, or the programme's practice models (SEED, RSM, SPA, desistance).</p>" });
+          ". Ask me about the new Probation Rules, professional discretion, or the programme's practice models (SEED, RSM, SPA, desistance). My answers describe the programme and the rules as they stood in 2011-13: ask \"is this still current?\" for what has changed since and where to check today's rules.</p>" });
       }
     } else if (r.status === 401) { return showLogin(r.data.error); }
     else { $("chat-error").textContent = r.data.error; }
