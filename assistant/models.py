@@ -71,6 +71,7 @@ class LoginThrottle(Base):
     username = Column(String(200), primary_key=True)  # lower-cased, as typed (the login form allows 200)
     address = Column(String(64), primary_key=True)
     failures = Column(Integer, nullable=False, default=0)  # checked attempts since the last success
+    refused = Column(Integer, nullable=False, default=0)  # attempts refused unchecked while waiting
     last_failure_at = Column(DateTime, nullable=False, index=True)  # the last checked attempt
     next_allowed_at = Column(DateTime, nullable=False)
     last_success_at = Column(DateTime, nullable=True)  # pair rows only: a known address

@@ -49,19 +49,18 @@ from typing import List, Optional
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy import case, delete, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from assistant.errors import Invalid
 from assistant.models import ROLES, LoginThrottle, User, WebSession, utcnow
 
 MIN_PASSWORD_CHARS = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class UserError(Invalid):
+class UserError(ValueError):
     """Invalid account data (message is safe to show)."""
 
 
@@ -243,17 +242,25 @@ def _claim(username: str, address: str, free: int, now: dt.datetime, limits: Log
     return session.execute(statement).rowcount == 1
 
 
-def prune_login_throttles(*, limits: LoginLimits, now: Optional[dt.datetime] = None, session: Session) -> int:
-    """Delete counters that can no longer refuse anything and no longer mark a known
-    address; returns how many. Called on every login attempt, so the table stays bounded
-    by the attempts of the last ``forget_after`` (or ``max_delay``, if longer)."""
+def prune_login_throttles(*, limits: LoginLimits, now: Optional[dt.datetime] = None, session: Session,
+                          batch: int = 500) -> int:
+    """Delete up to ``batch`` counters that can no longer refuse anything and no longer mark
+    a known address; returns how many. Called on every login attempt (which adds at most
+    two), so the table stays bounded by the attempts of the last ``forget_after`` (or
+    ``max_delay``, if longer)."""
     now = now or utcnow()
     t = LoginThrottle.__table__
     idle_before = now - max(limits.forget_after, limits.max_delay)
-    return session.execute(delete(t).where(
-        t.c.last_failure_at < idle_before,
-        or_(t.c.last_success_at.is_(None), t.c.last_success_at < now - limits.known_address_for),
-    )).rowcount
+    # SKIP LOCKED (PostgreSQL; SQLite has one writer anyway): rows a login is counting right
+    # now are left for next time rather than waited for, which could deadlock with it
+    idle = (
+        select(t.c.username, t.c.address)
+        .where(t.c.last_failure_at < idle_before,
+               or_(t.c.last_success_at.is_(None), t.c.last_success_at < now - limits.known_address_for))
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    return session.execute(delete(t).where(tuple_(t.c.username, t.c.address).in_(idle))).rowcount
 
 
 def authenticate(
@@ -279,7 +286,14 @@ def authenticate(
     # Always one argon2 verification, against the user's hash or the dummy one, so an
     # unknown, deactivated or throttled username costs as long as a wrong password.
     matches = verify_password(candidate.password_hash if candidate else dummy, password or "")
-    if not throttled:
+    if throttled:
+        # Note the refusal (for the record, and so a refused attempt writes as much as a
+        # counted one and takes as long).
+        t = LoginThrottle.__table__
+        for row_address in (address, ANY_ADDRESS):  # one at a time, in the order claims lock them
+            session.execute(update(t).where(t.c.username == name, t.c.address == row_address)
+                            .values(refused=t.c.refused + 1))
+    else:
         # Counted after the (slow) check, so no lock is held while hashing; the check's
         # answer is only used if the attempt could be counted, so attempts racing past the
         # read above learn nothing. The account counter is claimed only once the pair one
@@ -294,6 +308,11 @@ def authenticate(
     session.execute(update(t).where(t.c.username == name, t.c.address == address).values(
         failures=0, next_allowed_at=now, last_success_at=now,
     ))
+    if not known:
+        # take back this attempt's count on the account counter (its wait stays as set: at
+        # most one step longer for other new addresses, and only during an attack)
+        session.execute(update(t).where(t.c.username == name, t.c.address == ANY_ADDRESS, t.c.failures > 0)
+                        .values(failures=t.c.failures - 1))
     return LoginOutcome(candidate)
 
 
