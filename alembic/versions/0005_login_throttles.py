@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column('username', sa.String(length=200), nullable=False),
         sa.Column('address', sa.String(length=64), nullable=False),
         sa.Column('failures', sa.Integer(), nullable=False),
+        sa.Column('refused', sa.Integer(), nullable=False),
         sa.Column('last_failure_at', sa.DateTime(), nullable=False),
         sa.Column('next_allowed_at', sa.DateTime(), nullable=False),
         sa.Column('last_success_at', sa.DateTime(), nullable=True),
