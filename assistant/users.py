@@ -54,13 +54,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from assistant.errors import Invalid
 from assistant.models import ROLES, LoginThrottle, User, WebSession, utcnow
 
 MIN_PASSWORD_CHARS = 10
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
 
-class UserError(ValueError):
+class UserError(Invalid):
     """Invalid account data (message is safe to show)."""
 
 
