@@ -29,7 +29,7 @@ from assistant.content import load_faq_file, render_nlu
 from assistant.db import session_scope
 from assistant.migrations import upgrade
 from assistant.seed import seed_content
-from assistant.stack import Ports, start_stack
+from assistant.stack import Ports, random_tokens, start_stack
 from assistant.users import create_user
 from assistant.web.render import payload_key
 
@@ -233,7 +233,7 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10, skip_sta
         sets["heldout"] = HELDOUT_SET
     questions_by_set = {name: load_dev_set(path) for name, path in sets.items()}
     ports = Ports(actions=5155, rasa=5105, web=8100, rasa_instances=settings.rasa_instances)
-    stack = start_stack(db_url, ports, settings.rasa_token, BENCH_DIR / "logs",
+    stack = start_stack(db_url, ports, random_tokens(), BENCH_DIR / "logs",
                         extra_env={"ASSISTANT_MODELS_DIR": str(models_dir)})
     try:
         rows = {name: asyncio.run(accuracy(stack.web_url, *users[0], qs)) for name, qs in questions_by_set.items()}

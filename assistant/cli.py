@@ -162,14 +162,14 @@ def cmd_demo_users(args) -> int:
 
 def cmd_run(args) -> int:
     """Start the action server, Rasa and the web app; print the URL; stop on Ctrl-C."""
-    from assistant.stack import Ports, StackError, start_stack
+    from assistant.stack import Ports, StackError, start_stack, tokens_of
 
     settings = get_settings()
     ports = Ports(actions=args.actions_port, rasa=args.rasa_port, web=args.port,
                   rasa_instances=settings.rasa_instances)
     print("starting the action server, Rasa (loading the model takes a minute) and the web app...")
     try:
-        stack = start_stack(settings.database_url, ports, settings.rasa_token, PROJECT_ROOT / "var" / "logs")
+        stack = start_stack(settings.database_url, ports, tokens_of(settings), PROJECT_ROOT / "var" / "logs")
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -4,6 +4,8 @@ Nothing is read at import time: call :func:`get_settings`.
 """
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional
@@ -12,7 +14,30 @@ from pydantic import BaseSettings, Field, root_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-DEV_RASA_TOKEN = "dev-only-rasa-token"
+# The secrets between our own processes (assistant.stack passes them by environment, never
+# on a command line): Rasa's HTTP API token (the web app reads trackers, the training worker
+# loads models); the token our chat channel requires, so only the web app can speak for a
+# user; the token Rasa sends to the action server.
+SECRET_NAMES = ("rasa_token", "channel_token", "action_token")
+
+
+def install_secret(directory: Path, name: str) -> str:
+    """The dev/test secret ``name`` kept in ``directory`` (mode 0600), generated at random
+    the first time: every install has its own, and none is written in the code."""
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two processes starting at once agree on one secret
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+    value = path.read_text().strip()
+    if not value:
+        raise ValueError(f"the secret file {path} is empty")
+    return value
 
 
 class Settings(BaseSettings):
@@ -25,6 +50,11 @@ class Settings(BaseSettings):
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_instances: int = Field(2, ge=1, le=8, description="Rasa servers `run` starts (ports rasa_port+i)")
     rasa_token: Optional[str] = None
+    channel_token: Optional[str] = None
+    action_token: Optional[str] = None
+    # Where secrets not given by environment are read from (a file per name, e.g.
+    # ``rasa_token``); in dev and test a missing one is generated there.
+    secrets_dir: Path = PROJECT_ROOT / "var" / "secrets"
     action_server_url: str = "http://127.0.0.1:5055"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
@@ -91,14 +121,18 @@ class Settings(BaseSettings):
 
     @root_validator(skip_on_failure=True)
     def _secrets_outside_dev(cls, values):  # noqa: N805 - pydantic validator
-        """Secrets have a default only in dev and test; elsewhere they must be set."""
-        if values.get("rasa_token") is None:
-            if values.get("env") in ("dev", "test"):
-                values["rasa_token"] = DEV_RASA_TOKEN
-            else:
-                raise ValueError("ASSISTANT_RASA_TOKEN must be set outside dev")
-        if values.get("env") == "prod" and values["rasa_token"] == DEV_RASA_TOKEN:
-            raise ValueError("ASSISTANT_RASA_TOKEN must not be the dev token in prod")
+        """Each secret comes from the environment or a file in ``secrets_dir``; only in dev
+        and test is a missing one generated (per install); elsewhere it must be set."""
+        directory = Path(values.get("secrets_dir") or PROJECT_ROOT / "var" / "secrets")
+        for name in SECRET_NAMES:
+            if not values.get(name):
+                if (directory / name).exists() or values.get("env") in ("dev", "test"):
+                    values[name] = install_secret(directory, name)
+                else:
+                    raise ValueError(f"ASSISTANT_{name.upper()} (or the file {directory / name}) "
+                                     "must be set outside dev")
+            if len(values[name]) < 16:
+                raise ValueError(f"ASSISTANT_{name.upper()} is too short (at least 16 characters)")
         return values
 
     @root_validator(skip_on_failure=True)

@@ -16,9 +16,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 
+# A session whose work erased personal text sets this in ``session.info``; after its commit
+# the freed pages are scrubbed from the database files (see :func:`mark_erased`).
+ERASED = "assistant.erased"
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
+    # Deleted rows are overwritten with zeros, not just unlinked: erasure must leave no
+    # readable copy in the file (issue 9).
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
@@ -43,7 +51,34 @@ def get_engine(url: str) -> Engine:
 
 def get_sessionmaker(url: str) -> sessionmaker:
     """Return a session factory bound to the engine for ``url``."""
-    return sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+    factory = sessionmaker(bind=get_engine(url), future=True, expire_on_commit=False)
+    event.listen(factory, "after_commit", _scrub_after_erasure)
+    return factory
+
+
+def mark_erased(session: Session) -> None:
+    """Note that this unit of work deleted personal text: once it commits, no copy may stay
+    readable in the database files. Data functions call this; they still never commit."""
+    session.info[ERASED] = True
+
+
+def _scrub_after_erasure(session: Session) -> None:
+    if not session.info.pop(ERASED, False):
+        return
+    engine = session.get_bind()
+    if engine.dialect.name == "sqlite":
+        # secure_delete zeroed the freed cells in the pages written at commit; the WAL still
+        # holds the earlier versions of those pages until it is checkpointed and truncated.
+        scrub_sqlite(engine)
+    # PostgreSQL: the rows are gone for every reader at commit; autovacuum reclaims the space.
+
+
+def scrub_sqlite(engine: Engine) -> bool:
+    """Checkpoint the WAL into the database file and truncate it (waits for readers up to
+    the busy timeout). Returns True if the WAL was emptied."""
+    with engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").first()
+    return bool(busy) and busy[0] == 0
 
 
 @contextmanager

@@ -219,7 +219,8 @@ class ReflectionPrompt(Base):
 
 
 class Reflection(Base):
-    """One reflection; private to its author unless shared with their line manager."""
+    """One reflection; private to its author unless shared with a person (their line manager
+    when they shared it: ``shared_with_id``; a later change of manager does not pass it on)."""
 
     __tablename__ = "reflections"
     __table_args__ = (UniqueConstraint("author_id", "run_id", name="uq_reflection_run"),)
@@ -232,6 +233,7 @@ class Reflection(Base):
     status = Column(String(16), nullable=False, default="in_progress")  # in_progress|completed
     shared = Column(Boolean, nullable=False, default=False)
     shared_at = Column(DateTime, nullable=True)
+    shared_with_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True, index=True)
     session_id = Column(Integer, ForeignKey("supervision_sessions.id", ondelete="SET NULL"), nullable=True)
     prompt_id = Column(Integer, ForeignKey("reflection_prompts.id", ondelete="SET NULL"), nullable=True)
     started_at = Column(DateTime, nullable=False, default=utcnow, index=True)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, inspect, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from assistant.content import ContentError
+from assistant.db import mark_erased
 from assistant.errors import DomainError, NotAllowed, NotFound
 from assistant.faq_io import spreadsheet_cell
 from assistant.models import (
@@ -168,13 +169,16 @@ def complete(reflection: Reflection, *, session: Session) -> Reflection:
 
 
 def set_shared(reflection: Reflection, shared: bool, *, session: Session) -> Optional[User]:
-    """Share with (or withhold from) the author's line manager; returns the manager if shared."""
+    """Share with (or withhold from) the author's line manager of today; returns that person
+    if shared. The share is recorded with that person: a later change of line manager does
+    not pass it on (sharing again shares with the new manager instead)."""
     author = session.get(User, reflection.author_id)
     manager = author.manager if author else None
     if shared and manager is None:
         raise ReflectionError("You don't have a line manager set up, so this reflection stays private.")
     reflection.shared = bool(shared)
     reflection.shared_at = utcnow() if shared else None
+    reflection.shared_with_id = manager.id if shared else None
     session.flush()
     return manager if shared else None
 
@@ -188,20 +192,19 @@ def list_own(author_id: int, *, session: Session) -> List[Reflection]:
 
 
 def readable_by(reflection: Reflection, user: User, *, session: Session) -> bool:
-    """The privacy rule: the author always; their line manager only if shared; nobody else."""
+    """The privacy rule: the author always; the person it was shared with (their line manager
+    when it was shared) while it is shared; nobody else."""
     if reflection.author_id == user.id:
         return True
-    if user.role != "manager" or not reflection.shared:
-        return False
-    author = session.get(User, reflection.author_id)
-    return author is not None and author.manager_id == user.id
+    return bool(reflection.shared) and reflection.shared_with_id is not None \
+        and reflection.shared_with_id == user.id and user.role == "manager"
 
 
 def shared_with_manager(manager_id: int, *, session: Session) -> List[Reflection]:
-    """Completed reflections that members of the manager's team chose to share."""
+    """Reflections their authors chose to share with this manager (whoever manages them now)."""
     return list(session.scalars(
-        select(Reflection).options(selectinload(Reflection.answers)).join(User, User.id == Reflection.author_id)
-        .where(User.manager_id == manager_id, Reflection.shared.is_(True))
+        select(Reflection).options(selectinload(Reflection.answers))
+        .where(Reflection.shared_with_id == manager_id, Reflection.shared.is_(True))
         .order_by(Reflection.completed_at.desc())
     ))
 
@@ -228,6 +231,7 @@ def delete_own(reflection_id: int, author_id: int, *, session: Session) -> None:
     _delete_tracker_text(row, session=session)
     session.delete(row)
     session.flush()
+    mark_erased(session)
 
 
 def purge(retention_days: int, *, session: Session, now: Optional[dt.datetime] = None) -> int:
@@ -245,6 +249,7 @@ def purge(retention_days: int, *, session: Session, now: Optional[dt.datetime] =
                         {"cutoff": (cutoff - epoch).total_seconds()})
     session.execute(delete(ReflectionPrompt).where(ReflectionPrompt.created_at < cutoff))
     session.flush()
+    mark_erased(session)
     return len(old)
 
 

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional
 
 import httpx
 
-from assistant.config import PROJECT_ROOT
+from assistant.config import PROJECT_ROOT, SECRET_NAMES
 
 
 class StackError(RuntimeError):
@@ -105,20 +105,20 @@ class Stack:
             self.stop(name)
 
     def _command(self, name: str):
+        # No secret on any command line (``ps`` shows them to every local user): the
+        # processes read their tokens from the environment set by stack_env.
         py = sys.executable
-        token = self.env["ASSISTANT_RASA_TOKEN"]
         if name == "actions":
-            # rasa-sdk has no --interface flag; it binds to SANIC_HOST (set to 127.0.0.1)
-            return [py, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.ports.actions)], \
+            return [py, "-m", "assistant.action_server", "-p", str(self.ports.actions)], \
                 f"{self.actions_url}/health"
         rasa_ports = dict(zip(self.ports.rasa_names(), self.ports.rasa_ports()))
         if name in rasa_ports:
             port = rasa_ports[name]
             return [py, "-m", "assistant.rasa_server", "run", "--enable-api", "-i", "127.0.0.1",
-                    "-p", str(port), "--auth-token", token,
+                    "-p", str(port),
                     "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
                     "--model", self.env.get("ASSISTANT_MODELS_DIR", "models")], \
-                f"http://127.0.0.1:{port}/status?token={token}"
+                f"http://127.0.0.1:{port}/webhooks/webapp/"
         if name == "web":
             return [py, "-m", "uvicorn", "assistant.web.app:create_app", "--factory",
                     "--host", "127.0.0.1", "--port", str(self.ports.web), "--no-access-log",
@@ -141,15 +141,17 @@ class Stack:
         raise StackError(f"{name} was not healthy after {timeout:.0f} s; see {self.log_dir / (name + '.log')}")
 
 
-def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """Environment for the three processes, pointing them at each other."""
+def stack_env(database_url: str, ports: Ports, tokens: Dict[str, str],
+              extra: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Environment for the three processes, pointing them at each other. ``tokens`` holds
+    each secret of :data:`assistant.config.SECRET_NAMES` (by environment only)."""
     env = dict(os.environ)
+    env.update({f"ASSISTANT_{name.upper()}": tokens[name] for name in SECRET_NAMES})
     env.update({
         "ASSISTANT_DATABASE_URL": database_url,
         "ASSISTANT_ACTION_ENDPOINT": f"http://127.0.0.1:{ports.actions}/webhook",
         "ASSISTANT_ACTION_SERVER_URL": f"http://127.0.0.1:{ports.actions}",
         "ASSISTANT_RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in ports.rasa_ports()),
-        "ASSISTANT_RASA_TOKEN": rasa_token,
         "ASSISTANT_WEB_PORT": str(ports.web),
         "SANIC_HOST": "127.0.0.1",
         # tiny models on 2 cores: one TF thread each avoids thread-pool overhead and contention
@@ -162,12 +164,13 @@ def stack_env(database_url: str, ports: Ports, rasa_token: str, extra: Optional[
     return env
 
 
-def start_stack(database_url: str, ports: Ports, rasa_token: str, log_dir: Path,
+def start_stack(database_url: str, ports: Ports, tokens: Dict[str, str], log_dir: Path,
                 extra_env: Optional[Dict[str, str]] = None, only: Optional[List[str]] = None) -> Stack:
     """Start actions, the Rasa servers and the web app; stop what started if any fails.
+    ``tokens``: the secrets (see :func:`tokens_of`).
     ``only`` limits it to some of them (``"rasa"`` means every Rasa server)."""
     log_dir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(ports=ports, env=stack_env(database_url, ports, rasa_token, extra_env), log_dir=log_dir)
+    stack = Stack(ports=ports, env=stack_env(database_url, ports, tokens, extra_env), log_dir=log_dir)
     try:
         for name in only or ("actions", "rasa", "web"):
             stack.start_many(ports.rasa_names() if name == "rasa" else [name])
@@ -175,3 +178,15 @@ def start_stack(database_url: str, ports: Ports, rasa_token: str, log_dir: Path,
         stack.stop_all()
         raise
     return stack
+
+
+def tokens_of(settings) -> Dict[str, str]:
+    """The secrets of ``settings`` (an :class:`assistant.config.Settings`) for :func:`start_stack`."""
+    return {name: getattr(settings, name) for name in SECRET_NAMES}
+
+
+def random_tokens() -> Dict[str, str]:
+    """Fresh secrets for a stack of its own (tests, benchmark)."""
+    import secrets
+
+    return {name: secrets.token_urlsafe(32) for name in SECRET_NAMES}

@@ -11,11 +11,13 @@ from sqlalchemy import create_engine, text
 from assistant.seed import seed_content
 from assistant.db import session_scope
 from assistant.migrations import upgrade
-from assistant.stack import Ports, start_stack
+from assistant.stack import Ports, random_tokens, start_stack
 from assistant.users import create_user
 from tests.conftest import PG_ADMIN_URL, ROOT
 
-TOKEN = "e2e-test-token"
+# the stack's secrets, fresh per test run; TOKEN is Rasa's HTTP API token (tracker reads)
+TOKENS = random_tokens()
+TOKEN = TOKENS["rasa_token"]
 # username: (role, password, line manager); managers first
 USERS = {
     "mgr.e2e": ("manager", "mgr e2e password", None),
@@ -87,4 +89,4 @@ RASA_INSTANCES = Ports().rasa_instances
 def launch(url: str, tmp: Path):
     """Start the three processes on free ports against ``url``."""
     ports = Ports(actions=free_port(), rasa=free_port(RASA_INSTANCES), web=free_port())
-    return start_stack(url, ports, TOKEN, tmp / "logs", extra_env={"ASSISTANT_ENV": "test"})
+    return start_stack(url, ports, TOKENS, tmp / "logs", extra_env={"ASSISTANT_ENV": "test"})

@@ -192,7 +192,8 @@ def test_slash_commands_cannot_be_typed_but_buttons_work(client, pat):
 
 
 def test_rasa_down_gives_a_clear_unavailable_message(client, pat):
-    client.app.state.rasa = RasaClient(["http://127.0.0.1:9"], "t", "http://127.0.0.1:9", timeout=2)
+    client.app.state.rasa = RasaClient(["http://127.0.0.1:9"], "t", "http://127.0.0.1:9", timeout=2,
+                                       channel_token="c")
     resp = client.post("/api/chat", json={"message": "what is SEED"})
     assert resp.status_code == 503 and "unavailable" in resp.json()["error"]
     assert client.get("/api/history").status_code == 503

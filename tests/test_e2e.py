@@ -61,13 +61,6 @@ def test_a_practitioner_logs_in_and_gets_a_sourced_answer(stack):
         assert resp.status_code == 200 and resp.json()["faq_key"] == "seed_what_is"
 
 
-def test_rasa_rest_reply_carries_the_faq_key(stack):
-    resp = httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                      json={"sender": "rest-check", "message": "what is the reflective supervision model"})
-    [item] = resp.json()
-    assert item["custom"]["faq_key"] == "rsm_what_is"
-
-
 def test_an_edited_answer_is_in_the_very_next_reply(stack):
     with session_scope(stack.database_url) as s:
         s.scalars(select(Faq).where(Faq.key == "omfq")).one().answer = "Edited answer about the **OMFQ-r**."

@@ -12,7 +12,7 @@ import pytest
 from assistant.db import session_scope
 from assistant.users import create_user
 from tests.conftest import ROOT
-from tests.e2e_stack import RASA_INSTANCES, free_port, make_database, model_available
+from tests.e2e_stack import RASA_INSTANCES, TOKENS, free_port, make_database, model_available
 from tests.test_e2e import ask, client_for
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ def stack(tmp_path_factory):
     with session_scope(url) as s:
         create_user(username="prog.e2e", password="prog e2e password", role="programme", session=s)
     ports = Ports(actions=free_port(), rasa=free_port(RASA_INSTANCES), web=free_port())
-    running = start_stack(url, ports, "e2e-test-token", tmp / "logs",
+    running = start_stack(url, ports, TOKENS, tmp / "logs",
                           extra_env={"ASSISTANT_ENV": "test", "ASSISTANT_MODELS_DIR": str(models)})
     running.models = models
     yield running

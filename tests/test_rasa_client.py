@@ -15,7 +15,8 @@ async def _with_server(routes, check):
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]
-    client = RasaClient([f"http://127.0.0.1:{port}"], "tok", f"http://127.0.0.1:{port}", timeout=0.5)
+    client = RasaClient([f"http://127.0.0.1:{port}"], "tok", f"http://127.0.0.1:{port}", timeout=0.5,
+                        channel_token="chan-secret")
     try:
         await check(client)
     finally:
@@ -28,6 +29,7 @@ def test_reply_events_and_health_pass_through():
 
     async def webhook(request):
         seen["body"] = await request.json()
+        seen["channel_token"] = request.headers.get("X-Channel-Token")
         return web.json_response([{"recipient_id": "7", "text": "hi"}])
 
     async def tracker(request):
@@ -42,10 +44,11 @@ def test_reply_events_and_health_pass_through():
         assert await client.events("7") == [{"event": "user", "text": "x"}]
         assert await client.actions_healthy() is True
 
-    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", webhook),
+    asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", webhook),
                               web.get("/conversations/7/tracker", tracker),
                               web.get("/health", health)], check))
     assert seen["body"] == {"sender": "7", "message": "hello"}
+    assert seen["channel_token"] == "chan-secret"  # our channel refuses messages without it
     assert seen["query"] == {"token": "tok", "include_events": "ALL"}
 
 
@@ -62,7 +65,7 @@ def test_errors_and_bad_bodies_mean_unavailable(handler):
             await client.send("7", "hello")
         assert await client.actions_healthy() is False  # no /health route: 404
 
-    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", reply)], check))
+    asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", reply)], check))
 
 
 def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
@@ -77,7 +80,7 @@ def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
             await client.send("7", "hello")
         assert loop.time() - start < 2
 
-    asyncio.run(_with_server([web.post("/webhooks/rest/webhook", hang)], check))
+    asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", hang)], check))
 
 
 def test_each_user_always_goes_to_the_same_rasa_server_and_users_are_shared_out():
@@ -101,7 +104,7 @@ def test_messages_and_history_of_a_user_go_to_that_users_server():
             seen.append((name, "events", request.match_info["sender"]))
             return web.json_response({"events": []})
 
-        return [web.post("/webhooks/rest/webhook", webhook), web.get("/conversations/{sender}/tracker", tracker)]
+        return [web.post("/webhooks/webapp/webhook", webhook), web.get("/conversations/{sender}/tracker", tracker)]
 
     async def main():
         runners, urls = [], []
@@ -114,7 +117,7 @@ def test_messages_and_history_of_a_user_go_to_that_users_server():
             await site.start()
             runners.append(runner)
             urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
-        client = RasaClient(urls, "tok", urls[0], timeout=2)
+        client = RasaClient(urls, "tok", urls[0], timeout=2, channel_token="chan-secret")
         try:
             for user in ("1", "2", "3", "4", "5", "6"):
                 [reply] = await client.send(user, "hi")

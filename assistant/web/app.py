@@ -190,7 +190,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.rasa = RasaClient(settings.rasa_urls, settings.rasa_token,
-                                    settings.action_server_url, settings.rasa_timeout_seconds)
+                                    settings.action_server_url, settings.rasa_timeout_seconds,
+                                    channel_token=settings.channel_token)
         worker = TrainingWorker(settings) if settings.training_worker else None
         if worker:
             worker.start()

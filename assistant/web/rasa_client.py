@@ -1,4 +1,4 @@
-"""Talk to the Rasa servers (REST channel and tracker API) and the action server.
+"""Talk to the Rasa servers (our web app channel and the tracker API) and the action server.
 
 aiohttp rather than httpx: on a chat message the relay was a third of the web app's CPU
 with httpx, and aiohttp (already installed with Rasa) needs far less.
@@ -27,11 +27,13 @@ def server_for(sender: str, urls: Sequence[str]) -> str:
 class RasaClient:
     """A small async client; one per app, created and closed inside the app's event loop."""
 
-    def __init__(self, rasa_urls: Sequence[str], token: str, action_server_url: str, timeout: float) -> None:
+    def __init__(self, rasa_urls: Sequence[str], token: str, action_server_url: str, timeout: float,
+                 channel_token: str) -> None:
         if not rasa_urls:
             raise ValueError("at least one Rasa URL is needed")
         self._rasa_urls = [u.rstrip("/") for u in rasa_urls]
         self._token = token
+        self._channel_headers = {"X-Channel-Token": channel_token}  # assistant.rasa_server.WebAppInput
         self._actions_url = action_server_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=3.0)
         self._session: Optional[aiohttp.ClientSession] = None
@@ -56,9 +58,9 @@ class RasaClient:
             raise AssistantUnavailable("rasa") from exc
 
     async def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        """Send a message as ``sender``; returns the REST channel's reply."""
-        return await self._json("POST", f"{server_for(sender, self._rasa_urls)}/webhooks/rest/webhook",
-                                json={"sender": sender, "message": message})
+        """Send a message as ``sender`` through our channel (it requires the channel token)."""
+        return await self._json("POST", f"{server_for(sender, self._rasa_urls)}/webhooks/webapp/webhook",
+                                json={"sender": sender, "message": message}, headers=self._channel_headers)
 
     async def events(self, sender: str) -> List[Dict[str, Any]]:
         """The tracker events of ``sender``'s conversation."""
