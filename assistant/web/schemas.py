@@ -154,6 +154,8 @@ class TeamPromptRequest(RequestModel):
     @validator("due_date")
     def _a_real_date(cls, value):  # noqa: N805 - pydantic validator
         """The pattern lets 2026-02-30 through: the calendar must agree too."""
+        if value is None:  # an explicit null: no due date
+            return value
         try:
             dt.date.fromisoformat(value)
         except ValueError:
@@ -173,7 +175,8 @@ class SessionRequest(RequestModel):
 
     @validator("occurred_at")
     def _an_instant(cls, value):  # noqa: N805 - pydantic validator
-        utc_instant(value)
+        if value is not None:  # an explicit null: now
+            utc_instant(value)
         return value
 
     @property
