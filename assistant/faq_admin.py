@@ -7,8 +7,9 @@ import json
 from typing import Dict, List, Optional
 
 from pydantic import ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from assistant.content import FaqContent, set_examples
 from assistant.errors import Conflict, DomainError, NotFound
@@ -96,9 +97,37 @@ def record_revision(faq: Faq, action: str, before: Optional[Dict], user: Optiona
     return rev
 
 
+CONFLICT = ("Someone else changed this FAQ since you opened it. Your text is kept below: "
+            "copy it, reload to see their version, and save again.")
+
+
+def _conflict(faq: Faq, yours: Dict, *, session: Session) -> FaqConflict:
+    """The refusal, with the FAQ as saved now (re-read: the copy in the session is stale)."""
+    current = session.scalars(select(Faq).options(selectinload(Faq.examples)).where(Faq.id == faq.id)
+                              .execution_options(populate_existing=True)).one()
+    return FaqConflict(CONFLICT, current=snapshot(current), yours=yours)
+
+
+def _claim(faq: Faq, expected: int, yours: Dict, *, session: Session) -> None:
+    """Take version ``expected + 1`` of ``faq`` if the database still holds ``expected``,
+    else raise :class:`FaqConflict` with the FAQ as saved now and the caller's ``yours``.
+
+    Reading the version and writing later is a race (two editors both read v, both save).
+    A conditional UPDATE is atomic on both databases: PostgreSQL makes the second wait for
+    the row lock and re-checks the condition once the first commits; SQLite has one writer
+    at a time. So of two saves from one version exactly one matches the row. It must be the
+    unit of work's first write to the FAQ (autoflush would otherwise write the loser's
+    changes first), so the loser has changed nothing and can still read the winner's text."""
+    claimed = session.execute(
+        update(Faq).where(Faq.id == faq.id, Faq.version == expected).values(version=expected + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        raise _conflict(faq, yours, session=session)
+    set_committed_value(faq, "version", expected + 1)  # the session's copy = the database
+
+
 def _saved(faq: Faq, action: str, before: Dict, user: User, *, session: Session) -> Faq:
-    """Bump the version, stamp who and when, and record the revision."""
-    faq.version += 1
+    """Stamp who and when and record the revision (after :func:`_claim`: one per save)."""
     faq.updated_at, faq.updated_by = utcnow(), user.id
     session.flush()
     record_revision(faq, action, before, user, session=session)
@@ -113,16 +142,16 @@ def needs_training(before: Optional[Dict], after: Dict) -> bool:
 
 
 def update_faq(key: str, changes: Dict, *, expected_version: int, user: User, session: Session) -> Faq:
-    """Apply ``changes``; refused (:class:`FaqConflict`, with both versions) if someone else saved first."""
+    """Apply ``changes``; refused (:class:`FaqConflict`, with both versions) if someone else
+    saved since ``expected_version``, whether this request read their save or not."""
     faq = get_faq(key, session=session)
     if faq.version != expected_version:
-        raise FaqConflict("Someone else changed this FAQ since you opened it. Your text is kept below: "
-                          "copy it, reload to see their version, and save again.",
-                          current=snapshot(faq), yours=changes)
+        raise FaqConflict(CONFLICT, current=snapshot(faq), yours=changes)
     before = snapshot(faq)
     merged = {**before, **{k: v for k, v in changes.items() if k in EDITABLE or k == "examples"}}
     merged.pop("version", None)
     item = _validated(merged)
+    _claim(faq, expected_version, changes, session=session)
     _apply(faq, item)
     return _saved(faq, "edit", before, user, session=session)
 
@@ -155,7 +184,9 @@ def revert(key: str, revision_id: int, *, user: User, session: Session) -> Faq:
     old = json.loads(rev.before)
     before = snapshot(faq)
     old.pop("version", None)
-    _apply(faq, _validated(old))
+    item = _validated(old)
+    _claim(faq, before["version"], {"revert": revision_id}, session=session)
+    _apply(faq, item)
     return _saved(faq, "revert", before, user, session=session)
 
 
@@ -165,5 +196,6 @@ def add_example(key: str, text: str, *, user: User, session: Session) -> Faq:
     before = snapshot(faq)
     texts = before["examples"] + [text.strip()]
     _validated({**before, "examples": texts})
+    _claim(faq, before["version"], {"examples": texts}, session=session)
     set_examples(faq, texts)
     return _saved(faq, "example", before, user, session=session)
