@@ -4,6 +4,14 @@ run-to-run spread of those measures (5 training seeds, and one added example), m
 latency through the web app at 1 and 20 concurrent users, training time, and resident
 memory of each process. Prints a table; writes var/bench/results.json.
 
+Then the load runs (:mod:`assistant.loadtest`): realistic conversations (FAQs, chit-chat,
+whole reflections with the share question) from 20 and 50 users chatting continuously for
+60 s each, an open-loop run at 10 messages per second (Poisson arrivals, latency from the
+scheduled time), and one user's 300-message conversation; msg/s, p50/p95/p99 and CPU per
+message of each process. Shorter with ``ASSISTANT_BENCH_SUSTAINED_SECONDS`` /
+``ASSISTANT_BENCH_OPEN_SECONDS`` / ``ASSISTANT_BENCH_GROWTH_MESSAGES``; skipped with
+``ASSISTANT_BENCH_LOAD=0`` (see :class:`assistant.loadtest.LoadSettings`).
+
 The spread costs five more trainings (about 10 minutes on 2 cores): skip it for a quick
 run with ``--skip-stability`` or ``ASSISTANT_BENCH_STABILITY=0``."""
 from __future__ import annotations
@@ -22,7 +30,7 @@ from typing import Dict, List, Optional, Tuple
 import httpx
 import yaml
 
-from assistant import evaluation, masking_eval
+from assistant import evaluation, loadtest, masking_eval
 from assistant.answering import thresholds_from
 from assistant.config import PROJECT_ROOT, get_settings
 from assistant.content import load_faq_file, render_nlu
@@ -114,11 +122,7 @@ async def latency(base_url: str, users: List[Tuple[str, str]], questions: List[s
     return timings, errors
 
 
-def percentile(values: List[float], pct: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, int(round(pct / 100 * len(ordered) + 0.5)) - 1))
-    return ordered[k]
+percentile = loadtest.percentile  # nearest rank
 
 
 def rss_mb(pid: int) -> float:
@@ -221,10 +225,12 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10, skip_sta
     db_url = f"sqlite:///{BENCH_DIR / 'bench.db'}"
     upgrade(db_url)
     users = [(f"bench{i}", secrets.token_urlsafe(12)) for i in range(21)]
+    load = loadtest.LoadSettings.from_env()
     with session_scope(db_url) as session:
         seed_content(settings.content_dir, session=session)
         for name, password in users:
             create_user(username=name, password=password, role="practitioner", session=session)
+        load_users = loadtest.create_users(load.users_needed(), "load", session=session) if load.enabled else []
 
     train_s = None if skip_training else training_time(BENCH_DIR / "models")
     models_dir = BENCH_DIR / "models" if train_s is not None else settings.models_dir
@@ -242,6 +248,9 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10, skip_sta
         one, one_err = asyncio.run(latency(stack.web_url, users[:1], questions, requests_per_user * 5))
         twenty, twenty_err = asyncio.run(latency(stack.web_url, users[1:21], questions, requests_per_user))
         memory = {name: rss_mb(pid) for name, pid in stack.pids().items()}
+        load_results = loadtest.run_suite(stack.web_url, load_users, stack.pids(), questions_by_set["dev"], load) \
+            if load.enabled else None
+        memory_after = {name: rss_mb(pid) for name, pid in stack.pids().items()} if load.enabled else None
     finally:
         stack.stop_all()
 
@@ -260,6 +269,8 @@ def run_bench(skip_training: bool = False, requests_per_user: int = 10, skip_sta
         "training_seconds": train_s,
         "stability": stab,
         "rss_mb": memory,
+        "rss_mb_after_load": memory_after,
+        "load": load_results,
         "masking": masking_eval.evaluate(),  # needs no model or stack
     }
     (BENCH_DIR / "results.json").write_text(json.dumps(results, indent=2))
@@ -301,6 +312,9 @@ def print_table(r: dict) -> None:
         ("Latency 20 users errors", str(l20["errors"]), "0"),
         ("Full training time (s)", "skipped" if r["training_seconds"] is None else f"{r['training_seconds']:.0f}", "<= 180"),
     ] + [(f"Resident memory: {k} (MB)", f"{v:.0f}", "") for k, v in r["rss_mb"].items()]
+    lines += [(f"Resident memory after the load runs: {k} (MB)", f"{v:.0f}", "")
+              for k, v in (r.get("rss_mb_after_load") or {}).items()]
+    lines += loadtest.rows(r.get("load"))
     lines += masking_eval.rows(r["masking"]) if r.get("masking") else []
     width = max(len(x[0]) for x in lines)
     print(f"\n{'measure'.ljust(width)}  {'value':>22}  target")

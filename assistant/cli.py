@@ -244,6 +244,62 @@ def cmd_bench(args) -> int:
                      skip_stability=True if args.skip_stability else None)
 
 
+def cmd_loadtest(args) -> int:
+    """Load a running assistant through its web API like its users do (closed loop, open loop
+    or one growing conversation) and print msg/s, latency and CPU per message (JSON with --json)."""
+    import asyncio
+    import json
+
+    from assistant import evaluation, loadtest
+
+    if args.top:
+        for path in args.top:
+            top = loadtest.top_functions(Path(path).read_text(), n=args.top_n)
+            print(f"{path}: {top['samples']} samples")
+            for what in ("self", "total"):
+                print(f"  top by {what}:")
+                for name, share in top[what]:
+                    print(f"    {share * 100:5.1f}%  {name}")
+        return 0
+    users_file = Path(args.users_file)
+    if args.create_users:
+        from assistant.db import session_scope
+
+        prefix = args.prefix or f"load{secrets.token_hex(2)}-"
+        with session_scope(get_settings().database_url) as session:
+            creds = loadtest.create_users(args.create_users, prefix, session=session)
+        users_file.parent.mkdir(parents=True, exist_ok=True)
+        users_file.write_text("".join(f"{u} {p}\n" for u, p in creds))
+        os.chmod(users_file, 0o600)
+        print(f"created {len(creds)} users ({prefix}0...) in the database; credentials in {users_file}")
+    creds = loadtest.read_credentials(users_file)
+    dev = evaluation.load_questions(evaluation.DEV_SET if evaluation.DEV_SET.exists() else evaluation.GATE_SET)
+    pids = {}
+    for item in args.pid:
+        name, _, pid = item.partition("=")
+        pids[name] = int(pid)
+    pids = pids or None
+    url = args.url.rstrip("/")
+    if args.mode == "growth":
+        result = asyncio.run(loadtest.growth(url, creds[0], args.messages, loadtest.growth_questions(dev), pids=pids))
+    elif args.mode == "open":
+        result = asyncio.run(loadtest.open_loop(url, creds[:args.users], args.rate, args.seconds,
+                                                [t for t, _ in dev], pids=pids))
+    else:
+        result = asyncio.run(loadtest.closed_loop(url, creds[:args.users], args.seconds, [t for t, _ in dev],
+                                                  pids=pids))
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        key = {"growth": "growth", "open": "open"}.get(args.mode)
+        table = loadtest.rows({"loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+                               **({key: result} if key else {"closed": {str(result["users"]): result}})})
+        width = max(len(r[0]) for r in table)
+        for name, value, target in table:
+            print(f"{name.ljust(width)}  {value:>24}  {target}")
+    return 0 if result.get("errors", 0) == 0 else 1
+
+
 def cmd_bench_masking(args) -> int:
     """Masking recall and precision per identifier type, and ordinary sentences untouched, on
     content/masking_corpus.yml (no model or running stack needed); exit 1 below target."""
@@ -316,6 +372,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the seed spread / one-example swing (5 more trainings); also ASSISTANT_BENCH_STABILITY=0")
     p.add_argument("--requests", type=int, default=10, help="messages per user in the latency runs")
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("loadtest", help=cmd_loadtest.__doc__)
+    p.add_argument("--url", default="http://127.0.0.1:8000", help="the web app")
+    p.add_argument("--users-file", default=str(PROJECT_ROOT / "var" / "loadtest-users.txt"),
+                   help="'username password' per line (practitioners with a line manager)")
+    p.add_argument("--create-users", type=int, metavar="N",
+                   help="first create N practitioners and their manager in ASSISTANT_DATABASE_URL "
+                        "(dev/test databases only) and write their credentials to --users-file")
+    p.add_argument("--prefix", help="username prefix for --create-users (default: load<random>-)")
+    p.add_argument("--mode", choices=["closed", "open", "growth"], default="closed")
+    p.add_argument("--users", type=int, default=20, help="users (closed: all chatting; open: arrivals spread over)")
+    p.add_argument("--seconds", type=float, default=60.0)
+    p.add_argument("--rate", type=float, default=10.0, help="open loop: mean messages per second (Poisson)")
+    p.add_argument("--messages", type=int, default=300, help="growth: messages in the one session")
+    p.add_argument("--pid", action="append", default=[], metavar="NAME=PID",
+                   help="also report CPU per message of this process and its children (repeatable)")
+    p.add_argument("--top", nargs="+", metavar="RAW",
+                   help="instead: top functions by self/total time of py-spy `record --format raw` files")
+    p.add_argument("--top-n", type=int, default=15)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_loadtest)
 
     p = sub.add_parser("bench-masking", help=cmd_bench_masking.__doc__)
     p.add_argument("--quiet", action="store_true", help="figures only, not every miss and false positive")
