@@ -10,9 +10,10 @@ from typing import Dict, List, Optional
 
 import yaml
 from pydantic import BaseModel, conlist, constr
-from sqlalchemy import delete, func, inspect, select, text
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from assistant import tracker_events
 from assistant.content import ContentError
 from assistant.db import mark_erased
 from assistant.errors import DomainError, NotAllowed, NotFound
@@ -210,19 +211,12 @@ def shared_with_manager(manager_id: int, *, session: Session) -> List[Reflection
 
 
 def _delete_tracker_text(reflection: Reflection, *, session: Session) -> None:
-    """Remove the reflection's turns from Rasa's tracker store (the same database)."""
-    bind = session.get_bind()
-    if not inspect(bind).has_table("events"):
-        return
+    """Remove the reflection's turns from Rasa's tracker store (the same database): the
+    text-bearing events of its author's conversation while it was open, with a few seconds'
+    margin either side for the turns that started and ended it."""
     start = reflection.started_at - dt.timedelta(seconds=5)
     end = (reflection.completed_at or reflection.updated_at or utcnow()) + dt.timedelta(seconds=5)
-    epoch = dt.datetime(1970, 1, 1)
-    session.execute(
-        text("DELETE FROM events WHERE sender_id = :sender AND timestamp BETWEEN :start AND :end "
-             "AND type_name IN ('user', 'bot', 'slot')"),
-        {"sender": str(reflection.author_id), "start": (start - epoch).total_seconds(),
-         "end": (end - epoch).total_seconds()},
-    )
+    tracker_events.delete_turns(str(reflection.author_id), start, end, session=session)
 
 
 def delete_own(reflection_id: int, author_id: int, *, session: Session) -> None:
@@ -242,11 +236,7 @@ def purge(retention_days: int, *, session: Session, now: Optional[dt.datetime] =
     for row in old:
         _delete_tracker_text(row, session=session)
         session.delete(row)
-    bind = session.get_bind()
-    if inspect(bind).has_table("events"):
-        epoch = dt.datetime(1970, 1, 1)
-        session.execute(text("DELETE FROM events WHERE timestamp < :cutoff"),
-                        {"cutoff": (cutoff - epoch).total_seconds()})
+    tracker_events.delete_before(cutoff, session=session)
     session.execute(delete(ReflectionPrompt).where(ReflectionPrompt.created_at < cutoff))
     session.flush()
     mark_erased(session)
