@@ -46,7 +46,8 @@ def _question_validator(n: int):
         if value in (flow.SAVED, flow.SKIPPED, None):  # set by a start, a resume or an aside; None: a reset
             return {f"q{n}": value}
         events = run_events(dispatcher, tracker, lambda s, user: flow.answer(
-            user, tracker.get_slot("reflection_id"), n, str(value or ""), retries=retries_of(tracker), session=s),
+            user, tracker.get_slot("reflection_id"), n, str(value or ""), retries=retries_of(tracker), session=s,
+            message_id=message_id(tracker)),
             failed_slots={f"q{n}": None})
         return _slot_dict(events)
 

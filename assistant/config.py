@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     max_message_chars: int = 4000
     rasa_timeout_seconds: float = 20.0
+    # The lock store every Rasa server shares, so any server can take any user in order
+    # (assistant/rasa_server/turns.py); empty = Rasa's in-memory locks (one server only).
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    lock_poll_seconds: float = Field(0.02, gt=0, le=1)  # a second message waits this long between checks
+    session_max_events: int = Field(150, ge=0)  # a longer session is closed between flows (0 = never)
     # FAQ decision thresholds: the ONLY place they live (assistant.answering.Thresholds,
     # used by the actions via assistant.faq_decision and by the evaluation). Score =
     # P(faq) x P(key) from the ResponseSelector. Answer at or above ``answer_threshold``;
@@ -141,6 +146,14 @@ class Settings(BaseSettings):
         HSTS): a login sent over plain HTTP could be read on the way."""
         if values.get("env") == "prod" and not values.get("cookie_secure"):
             raise ValueError("ASSISTANT_COOKIE_SECURE must be true in prod (serve the app over HTTPS)")
+        return values
+
+    @root_validator(skip_on_failure=True)
+    def _shared_locks_for_several_servers(cls, values):  # noqa: N805 - pydantic validator
+        """Several Rasa servers must share a lock store, or one user's messages could be
+        handled by two at once."""
+        if not values.get("redis_url") and values.get("rasa_instances", 1) > 1:
+            raise ValueError("ASSISTANT_REDIS_URL is needed with more than one Rasa server")
         return values
 
     @property

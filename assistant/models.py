@@ -258,6 +258,9 @@ class ReflectionAnswer(Base):
     answer = Column(Text, nullable=True)  # None when skipped
     skipped = Column(Boolean, nullable=False, default=False)
     masked_count = Column(Integer, nullable=False, default=0)
+    # the chat message that gave this answer: saving it again is a retry (same id); another
+    # message for the same question means the form was behind, and is never an overwrite
+    message_id = Column(String(64), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
 
     reflection = relationship("Reflection", back_populates="answers")

@@ -184,10 +184,12 @@ def required_slots(set_key: Optional[str], *, session: Session) -> List[str]:
 
 
 def answer(user: User, reflection_id: Optional[float], n: int, text: str, *, retries: int,
-           session: Session) -> Outcome:
+           session: Session, message_id: Optional[str] = None) -> Outcome:
     """Validate and save the answer to question ``n``: skip, stop, or a (masked) answer.
     Nothing is saved unless the practitioner wrote it (a stale button, punctuation only
-    or an over-long answer is asked again)."""
+    or an over-long answer is asked again). The database is the record of progress: if
+    question ``n`` already has an answer from another message (the conversation lost a
+    turn), this one goes to the first unanswered question instead of overwriting it."""
     out = Outcome()
     slot = f"q{n}"
     retry = {slot: None, "step_retries": float(retries + 1)}
@@ -210,23 +212,36 @@ def answer(user: User, reflection_id: Optional[float], n: int, text: str, *, ret
         out.say("Sorry, I couldn't find your reflection. Say \"continue my reflection\" to pick it up again.")
         out.slots = {slot: None, "reflection_paused": True}
         return out
-    question = set_row.questions[n - 1]
-    if kind == "skip":
-        data.save_answer(reflection, position=n, qid=question.qid, question=question.ask, answer=None,
-                         session=session)
-        out.slots = {slot: SKIPPED, "step_retries": 0.0}
-        return out
-    if len(text) > data.MAX_ANSWER_CHARS:
+    if kind != "skip" and len(text) > data.MAX_ANSWER_CHARS:
         out.say(f"That answer is {len(text):,} characters long; please keep each answer under "
                 f"{data.MAX_ANSWER_CHARS:,} characters (you could summarise, or send it in two parts).")
         out.slots = retry
         return out
-    masked = mask(text.strip())
-    data.save_answer(reflection, position=n, qid=question.qid, question=question.ask, answer=masked.text,
-                     masked_count=sum(masked.found.values()), session=session)
-    if masked.changed:
+    masked = mask(text.strip()) if kind != "skip" else None
+    target = n
+    while True:
+        question = set_row.questions[target - 1]
+        try:
+            data.save_answer(reflection, position=target, qid=question.qid, question=question.ask,
+                             answer=masked.text if masked else None,
+                             masked_count=sum(masked.found.values()) if masked else 0,
+                             message_id=message_id, session=session)
+            break
+        except data.AnswerTaken:
+            session.refresh(reflection)  # the answers as saved, not as first loaded
+            later = data.first_unanswered(reflection, set_row)
+            if later is None or later == target:  # all answered: nothing to overwrite, nothing to add
+                out.slots = {f"q{i}": SAVED for i in range(1, len(set_row.questions) + 1)}
+                return out
+            target = later
+    if target != n:  # catch the form up with what is saved
+        out.say(f"(I've saved that as your answer to question {target}.)")
+    if masked is not None and masked.changed:
         out.say(masked.notice())
-    out.slots = {slot: SAVED, "step_retries": 0.0}
+    filled = {f"q{i}": SAVED for i in range(1, target)} if target != n else {}
+    out.slots = {**filled, f"q{target}": SKIPPED if masked is None else SAVED, "step_retries": 0.0}
+    if target != n:
+        out.slots.setdefault(slot, SAVED)
     return out
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from assistant import tracker_events
 from assistant.content import ContentError
 from assistant.db import mark_erased
-from assistant.errors import DomainError, NotAllowed, NotFound
+from assistant.errors import Conflict, DomainError, NotAllowed, NotFound
 from assistant.faq_io import spreadsheet_cell
 from assistant.models import (
     Reflection, ReflectionAnswer, ReflectionPrompt, ReflectionQuestion, ReflectionSet, User, utcnow,
@@ -41,6 +41,12 @@ class SetContent(BaseModel):
 
 class ReflectionError(DomainError):
     """A reflection operation that cannot be done (message is safe to show); on its own, bad input."""
+
+
+class AnswerTaken(ReflectionError, Conflict):
+    """The question already has an answer from another message (the form was behind)."""
+
+    code = "answer_taken"
 
 
 class ReflectionNotFound(ReflectionError, NotFound):
@@ -141,9 +147,11 @@ def get_own(reflection_id: int, author_id: int, *, session: Session) -> Reflecti
 
 def save_answer(
     reflection: Reflection, *, position: int, qid: str, question: str, answer: Optional[str],
-    masked_count: int = 0, session: Session,
+    masked_count: int = 0, message_id: Optional[str] = None, session: Session,
 ) -> ReflectionAnswer:
-    """Store one answer (None = skipped); saving the same question again replaces it."""
+    """Store one answer (None = skipped). Saving it again from the same message (a retried
+    turn) replaces it; an answer from another message raises :class:`AnswerTaken`, so an
+    answer the practitioner was told was saved is never overwritten."""
     if answer is not None and len(answer) > MAX_ANSWER_CHARS:
         raise ReflectionError(f"Answers can be up to {MAX_ANSWER_CHARS:,} characters.")
     row = session.scalars(select(ReflectionAnswer).where(
@@ -151,10 +159,36 @@ def save_answer(
     if row is None:
         row = ReflectionAnswer(reflection_id=reflection.id, qid=qid, position=position, question=question)
         session.add(row)
+    elif message_id and row.message_id and row.message_id != message_id:
+        raise AnswerTaken("That question already has an answer.")
     row.answer, row.skipped, row.masked_count = answer, answer is None, masked_count
+    row.message_id = message_id or row.message_id
     reflection.updated_at = utcnow()
     session.flush()
     return row
+
+
+def first_unanswered(reflection: Reflection, set_row: ReflectionSet) -> Optional[int]:
+    """The position (1-based) of the first question of the set with no saved answer, or None."""
+    answered = {a.qid for a in reflection.answers}
+    for n, question in enumerate(set_row.questions, start=1):
+        if question.qid not in answered:
+            return n
+    return None
+
+
+# How long after a reflection was last touched what its author types may still be part of it
+REFLECTING_HOURS = 2.0
+
+
+def reflecting_recently(author_id: int, *, hours: float, session: Session,
+                        now: Optional[dt.datetime] = None) -> bool:
+    """True if the author has a reflection in progress touched in the last ``hours``: what
+    they type may be part of it, so it must not be kept anywhere else (the review queue)."""
+    since = (now or utcnow()) - dt.timedelta(hours=hours)
+    return session.scalars(select(Reflection.id).where(
+        Reflection.author_id == author_id, Reflection.status == "in_progress",
+        Reflection.updated_at >= since).limit(1)).first() is not None
 
 
 def complete(reflection: Reflection, *, session: Session) -> Reflection:

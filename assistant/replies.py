@@ -9,6 +9,7 @@ from typing import Any, Dict, List, Optional
 from sqlalchemy.orm import Session
 
 from assistant import faq as faq_data
+from assistant import reflections
 from assistant.answering import Decision
 
 DECLINE_TEXT = (
@@ -16,6 +17,12 @@ DECLINE_TEXT = (
     "Standards 2011, professional discretion, and the Offender Engagement Programme's "
     "practice models (SEED, RSM, SPA, desistance). I've passed your question to the "
     "programme team so they can improve what I know."
+)
+# Declined while a reflection is in progress: the text may be part of it, so it is kept
+# nowhere (not in the review queue) and the reply says how to carry on.
+DECLINE_WHILE_REFLECTING_TEXT = (
+    "Sorry, I can't answer that. If you were answering your reflection, say "
+    "\"continue my reflection\" and I'll ask the next question."
 )
 SUGGEST_TEXT = "I'm not sure I understood. Did you mean one of these?"
 UNAVAILABLE_TEXT = (
@@ -54,16 +61,22 @@ def build_reply(
             return [{"json_message": payload}]
         decision = Decision("decline", key=decision.key, confidence=decision.confidence)
 
+    # what someone types mid-reflection stays in the reflection tables, nowhere else
+    private = user_id is not None and reflections.reflecting_recently(
+        user_id, hours=reflections.REFLECTING_HOURS, session=session)
     if decision.kind == "suggest":
         questions = faq_data.faq_questions(decision.suggestions, session=session)
         buttons = [faq_button(k, questions[k]) for k in decision.suggestions if k in questions]
         if buttons:
-            faq_data.record_unanswered(
-                text=text, reason="low_confidence", user_id=user_id, top_key=decision.key,
-                confidence=decision.confidence, message_id=message_id, session=session,
-            )
+            if not private:
+                faq_data.record_unanswered(
+                    text=text, reason="low_confidence", user_id=user_id, top_key=decision.key,
+                    confidence=decision.confidence, message_id=message_id, session=session,
+                )
             return [{"text": SUGGEST_TEXT, "buttons": buttons}]
 
+    if private:
+        return [{"text": DECLINE_WHILE_REFLECTING_TEXT}]
     faq_data.record_unanswered(
         text=text, reason="declined", user_id=user_id, top_key=decision.key,
         confidence=decision.confidence, message_id=message_id, session=session,

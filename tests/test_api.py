@@ -19,11 +19,13 @@ class RecordingRasa:
     def __init__(self, reply=None, fail=False):
         self.sent, self.reply, self.fail = [], reply, fail
         self.tracker_events = []
+        self.message_ids = []
 
-    async def send(self, sender, message):
+    async def send(self, sender, message, message_id):
         if self.fail:
             raise AssistantUnavailable("down")
         self.sent.append((sender, message))
+        self.message_ids.append(message_id)
         return self.reply if self.reply is not None else [{"recipient_id": sender, "text": "Hello **there**"}]
 
     async def events(self, sender):
@@ -189,6 +191,20 @@ def test_slash_commands_cannot_be_typed_but_buttons_work(client, pat):
     client.post("/api/chat", json={"message": "/restart"})
     client.post("/api/chat", json={"payload": '/faq{"faq_key": "omfq"}'})
     assert [m for _, m in client.app.state.rasa.sent] == ["restart", '/faq{"faq_key": "omfq"}']
+
+
+def test_each_message_carries_an_id_and_a_retry_keeps_the_browsers(client, pat):
+    rasa = client.app.state.rasa
+    assert client.post("/api/chat", json={"message": "hi", "client_message_id": "tab1-0001-abc"}).status_code == 200
+    assert client.post("/api/chat", json={"message": "hi", "client_message_id": "tab1-0001-abc"}).status_code == 200
+    client.post("/api/chat", json={"message": "hi"})
+    client.post("/api/chat", json={"message": "hi"})
+    assert rasa.message_ids[:2] == ["tab1-0001-abc", "tab1-0001-abc"]  # Rasa answers the retry from the stored turn
+    assert len(set(rasa.message_ids[2:])) == 2  # without one, each message gets its own
+    for bad in ("short", "has spaces in it", "x" * 65, "semi;colon-123"):
+        resp = client.post("/api/chat", json={"message": "hi", "client_message_id": bad})
+        assert resp.status_code == 422, bad
+    assert len(rasa.message_ids) == 4
 
 
 def test_rasa_down_gives_a_clear_unavailable_message(client, pat):

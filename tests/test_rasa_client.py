@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from aiohttp import web
 
-from assistant.web.rasa_client import AssistantUnavailable, RasaClient, server_for
+from assistant.web.rasa_client import AssistantUnavailable, RasaClient
 
 
 async def _with_server(routes, check):
@@ -40,14 +40,14 @@ def test_reply_events_and_health_pass_through():
         return web.json_response({"status": "ok"})
 
     async def check(client):
-        assert await client.send("7", "hello") == [{"recipient_id": "7", "text": "hi"}]
+        assert await client.send("7", "hello", "msg-id-0001") == [{"recipient_id": "7", "text": "hi"}]
         assert await client.events("7") == [{"event": "user", "text": "x"}]
         assert await client.actions_healthy() is True
 
     asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", webhook),
                               web.get("/conversations/7/tracker", tracker),
                               web.get("/health", health)], check))
-    assert seen["body"] == {"sender": "7", "message": "hello"}
+    assert seen["body"] == {"sender": "7", "message": "hello", "message_id": "msg-id-0001"}
     assert seen["channel_token"] == "chan-secret"  # our channel refuses messages without it
     assert seen["query"] == {"token": "tok", "include_events": "ALL"}
 
@@ -62,7 +62,7 @@ def test_errors_and_bad_bodies_mean_unavailable(handler):
 
     async def check(client):
         with pytest.raises(AssistantUnavailable):
-            await client.send("7", "hello")
+            await client.send("7", "hello", "msg-id-0001")
         assert await client.actions_healthy() is False  # no /health route: 404
 
     asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", reply)], check))
@@ -77,61 +77,97 @@ def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
         loop = asyncio.get_running_loop()
         start = loop.time()
         with pytest.raises(AssistantUnavailable):
-            await client.send("7", "hello")
+            await client.send("7", "hello", "msg-id-0001")
         assert loop.time() - start < 2
 
     asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", hang)], check))
 
 
-def test_each_user_always_goes_to_the_same_rasa_server_and_users_are_shared_out():
-    urls = ["http://a", "http://b"]
-    chosen = {str(user_id): server_for(str(user_id), urls) for user_id in range(1, 201)}
-    assert all(server_for(u, urls) == url for u, url in chosen.items())  # stable
-    counts = [list(chosen.values()).count(u) for u in urls]
-    assert min(counts) > 60, counts  # roughly even
-    assert {server_for(u, ["http://only"]) for u in chosen} == {"http://only"}
+async def _servers(handlers):
+    """Start one stand-in Rasa server per handler; returns (runners, urls)."""
+    runners, urls = [], []
+    for handler in handlers:
+        app = web.Application()
+        app.add_routes([web.post("/webhooks/webapp/webhook", handler)])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+    return runners, urls
 
 
-def test_messages_and_history_of_a_user_go_to_that_users_server():
+def test_messages_are_spread_evenly_over_the_servers():
     seen = []
 
-    def routes(name):
+    def handler(name):
         async def webhook(request):
-            seen.append((name, "send", (await request.json())["sender"]))
+            seen.append(name)
+            await asyncio.sleep(0.01)
             return web.json_response([{"text": name}])
-
-        async def tracker(request):
-            seen.append((name, "events", request.match_info["sender"]))
-            return web.json_response({"events": []})
-
-        return [web.post("/webhooks/webapp/webhook", webhook), web.get("/conversations/{sender}/tracker", tracker)]
+        return webhook
 
     async def main():
-        runners, urls = [], []
-        for name in ("first", "second"):
-            app = web.Application()
-            app.add_routes(routes(name))
-            runner = web.AppRunner(app)
-            await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0)
-            await site.start()
-            runners.append(runner)
-            urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+        runners, urls = await _servers([handler("first"), handler("second")])
         client = RasaClient(urls, "tok", urls[0], timeout=2, channel_token="chan-secret")
         try:
-            for user in ("1", "2", "3", "4", "5", "6"):
-                [reply] = await client.send(user, "hi")
-                await client.events(user)
-                expected = "first" if server_for(user, urls) == urls[0] else "second"
-                assert reply["text"] == expected
+            # one at a time they alternate; 20 at once split 10/10 by messages in flight
+            for n in range(10):
+                await client.send(str(n % 3), "hi", f"msg-one-{n:04d}")
+            await asyncio.gather(*(client.send(str(n), "hi", f"msg-many-{n:04d}") for n in range(20)))
         finally:
             await client.close()
             for runner in runners:
                 await runner.cleanup()
 
     asyncio.run(main())
-    assert {name for name, _, _ in seen} == {"first", "second"}  # both servers were used
-    by_user = {}
-    for name, _, user in seen:
-        by_user.setdefault(user, set()).add(name)
-    assert all(len(names) == 1 for names in by_user.values())
+    assert seen[:10].count("first") == 5 and seen[10:].count("first") == 10, seen
+
+
+def test_a_server_that_is_down_or_failing_is_passed_over_with_the_same_message_id():
+    bodies = []
+
+    async def failing(request):
+        bodies.append(("failing", await request.json()))
+        return web.Response(status=503)
+
+    async def working(request):
+        bodies.append(("working", await request.json()))
+        return web.json_response([{"text": "ok"}])
+
+    async def main():
+        runners, urls = await _servers([failing, working])
+        dead = "http://127.0.0.1:9"  # nothing listens on the discard port
+        client = RasaClient([dead] + urls, "tok", urls[0], timeout=2, channel_token="chan-secret")
+        try:
+            for n in range(4):
+                assert await client.send("7", "hello", f"msg-id-{n:04d}") == [{"text": "ok"}]
+        finally:
+            await client.close()
+            for runner in runners:
+                await runner.cleanup()
+
+    asyncio.run(main())
+    assert [name for name, _ in bodies].count("working") == 4
+    assert [name for name, _ in bodies].count("failing") == 1  # then skipped for a while
+    assert {b["message_id"] for _, b in bodies if b["message_id"] == "msg-id-0000"}  # same id on the retry
+    assert all(b["sender"] == "7" for _, b in bodies)
+
+
+def test_when_every_server_fails_the_user_is_told_unavailable():
+    async def failing(_request):
+        return web.Response(status=503)
+
+    async def main():
+        runners, urls = await _servers([failing, failing])
+        client = RasaClient(urls, "tok", urls[0], timeout=2, channel_token="chan-secret")
+        try:
+            with pytest.raises(AssistantUnavailable):
+                await client.send("7", "hello", "msg-id-0001")
+        finally:
+            await client.close()
+            for runner in runners:
+                await runner.cleanup()
+
+    asyncio.run(main())

@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Optional
 
+from sqlalchemy import exc as sa_exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -152,6 +153,16 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, exc: DomainError):
         return _error(DOMAIN_STATUS[kind_of(exc)], str(exc), exc.code, **jsonable_encoder(exc.extra))
+
+    @app.exception_handler(sa_exc.OperationalError)
+    @app.exception_handler(sa_exc.InterfaceError)
+    @app.exception_handler(sa_exc.TimeoutError)
+    async def database_unavailable(_request: Request, exc: Exception):
+        # the database is down or dropped the connection: nothing was committed, so the
+        # user can simply try again (never a plain-text 500)
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return _error(503, "The service is briefly unavailable. Please try again in a moment.",
+                      "database_unavailable")
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):

@@ -3,25 +3,30 @@
 aiohttp rather than httpx: on a chat message the relay was a third of the web app's CPU
 with httpx, and aiohttp (already installed with Rasa) needs far less.
 
-With several Rasa servers, each user's conversation always goes to the same one (chosen
-from the user id), so a conversation is never handled by two servers at once; they
-share the tracker store."""
+Any Rasa server can handle any user: they share the tracker store and a lock store
+(Redis) that keeps each user's messages in order. Each message goes to the server with the
+fewest messages in flight (so users spread evenly); a server that refuses connections or
+fails is skipped for a few seconds and the message goes to another. Resending is safe
+because every message carries the web app's message id: a server that finds the id
+already in the conversation answers from the stored turn (assistant/rasa_server/turns.py)."""
 from __future__ import annotations
 
 import asyncio
-import zlib
+import itertools
+import time
 from typing import Any, Dict, List, Optional, Sequence
 
 import aiohttp
+
+SKIP_SECONDS = 5.0  # how long a failed server is passed over
 
 
 class AssistantUnavailable(RuntimeError):
     """Rasa (or the action server behind it) could not answer."""
 
 
-def server_for(sender: str, urls: Sequence[str]) -> str:
-    """The Rasa server that handles ``sender``'s conversation (stable across restarts)."""
-    return urls[zlib.crc32(sender.encode("utf-8")) % len(urls)]
+class _ServerFailed(AssistantUnavailable):
+    """This server failed (down, or an error status): another may answer."""
 
 
 class RasaClient:
@@ -37,6 +42,18 @@ class RasaClient:
         self._actions_url = action_server_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=3.0)
         self._session: Optional[aiohttp.ClientSession] = None
+        self._in_flight = {u: 0 for u in self._rasa_urls}
+        self._skip_until = {u: 0.0 for u in self._rasa_urls}
+        self._turn = itertools.count()
+
+    def _order(self) -> List[str]:
+        """Servers to try, best first: working ones by fewest messages in flight (ties taken
+        in turn), then the ones that failed lately."""
+        start = next(self._turn)
+        n = len(self._rasa_urls)
+        rotated = [self._rasa_urls[(start + i) % n] for i in range(n)]
+        now = time.monotonic()
+        return sorted(rotated, key=lambda u: (self._skip_until[u] > now, self._in_flight[u]))
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -52,20 +69,43 @@ class RasaClient:
         try:
             async with self._client().request(method, url, **kwargs) as resp:
                 if resp.status != 200:
-                    raise AssistantUnavailable(f"rasa status {resp.status}")
+                    raise _ServerFailed(f"rasa status {resp.status}")
                 return await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            raise AssistantUnavailable("rasa") from exc
+        except asyncio.TimeoutError as exc:
+            # still working, or hung: another server would only wait for its lock
+            raise AssistantUnavailable("rasa timed out") from exc
+        except ValueError as exc:
+            raise AssistantUnavailable("rasa sent a body that is not JSON") from exc
+        except aiohttp.ClientError as exc:
+            raise _ServerFailed("rasa") from exc
 
-    async def send(self, sender: str, message: str) -> List[Dict[str, Any]]:
-        """Send a message as ``sender`` through our channel (it requires the channel token)."""
-        return await self._json("POST", f"{server_for(sender, self._rasa_urls)}/webhooks/webapp/webhook",
-                                json={"sender": sender, "message": message}, headers=self._channel_headers)
+    async def _any_server(self, method: str, path: str, **kwargs) -> Any:
+        """``path`` on the best server, then the others while servers fail."""
+        last: Optional[AssistantUnavailable] = None
+        for url in self._order():
+            self._in_flight[url] += 1
+            try:
+                result = await self._json(method, url + path, **kwargs)
+            except _ServerFailed as exc:
+                self._skip_until[url] = time.monotonic() + SKIP_SECONDS
+                last = exc
+                continue
+            finally:
+                self._in_flight[url] -= 1
+            self._skip_until[url] = 0.0
+            return result
+        raise AssistantUnavailable("no Rasa server answered") from last
+
+    async def send(self, sender: str, message: str, message_id: str) -> List[Dict[str, Any]]:
+        """Send a message as ``sender`` through our channel (it requires the channel token).
+        ``message_id`` identifies the message: sending it again is answered from the stored turn."""
+        return await self._any_server("POST", "/webhooks/webapp/webhook", headers=self._channel_headers,
+                                      json={"sender": sender, "message": message, "message_id": message_id})
 
     async def events(self, sender: str) -> List[Dict[str, Any]]:
-        """The tracker events of ``sender``'s conversation."""
-        body = await self._json("GET", f"{server_for(sender, self._rasa_urls)}/conversations/{sender}/tracker",
-                                params={"token": self._token, "include_events": "ALL"})
+        """The tracker events of ``sender``'s conversation (every session)."""
+        body = await self._any_server("GET", f"/conversations/{sender}/tracker",
+                                      params={"token": self._token, "include_events": "ALL"})
         return body.get("events") or []
 
     async def actions_healthy(self) -> bool:

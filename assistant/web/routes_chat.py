@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
@@ -70,9 +71,15 @@ async def chat(body: ChatRequest, request: Request, user: User = Depends(current
             message = masked.text
             notices.append(ChatMessage(sender="bot", type="notice", text=masked.notice(),
                                        html=render.markdown_html(masked.notice())))
+    message_id = body.client_message_id or uuid.uuid4().hex
+    user_id = str(user.id)
+    # Nothing more is read from the database: give the connection back before waiting for
+    # Rasa (a chat could otherwise hold one for 20 s, and a failure closing it later would
+    # lose a reply that was already given).
+    db.close()
     client = request.app.state.rasa
     try:
-        items = await client.send(str(user.id), message)
+        items = await client.send(user_id, message, message_id)
     except AssistantUnavailable:
         logger.warning("Rasa unavailable")
         raise ApiError(503, UNAVAILABLE, "assistant_unavailable")

@@ -69,6 +69,9 @@ class UserOut(BaseModel):
 class ChatRequest(RequestModel):
     message: StrictStr = Field("", max_length=100_000)
     payload: Optional[StrictStr] = Field(None, max_length=200)
+    # The browser's id for this message, the same when it sends it again after a failure:
+    # a message already answered is answered again from the stored turn, never twice.
+    client_message_id: Optional[StrictStr] = Field(None, regex=r"^[A-Za-z0-9_-]{8,64}$")
 
 
 class Button(BaseModel):

@@ -132,21 +132,39 @@
     return wrap;
   }
 
+  // Each message has an id; a message sent again after a failure keeps it, so if the first
+  // try was in fact answered, the server answers from that turn instead of a second time.
+  let unanswered = null;  // { key, id } of the last message that got no answer
+  function messageId(body) {
+    const key = JSON.stringify(body);
+    if (unanswered && unanswered.key === key) return unanswered.id;
+    const id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() :
+      Date.now().toString(36) + Math.random().toString(36).slice(2, 12);
+    unanswered = { key, id };
+    return id;
+  }
+
   async function send(body, shownText) {
     if (busy) return;
     busy = true;
     $("chat-error").textContent = "";
     const pending = addMessage({ sender: "user", text: shownText });
     typing.hidden = false; $("send").disabled = true;
-    const r = await api("/api/chat", body);
+    const request = Object.assign({ client_message_id: messageId(body) }, body);
+    let r = await api("/api/chat", request);
+    if (!r.ok && (r.status === 0 || r.status === 503)) {  // one quiet retry: the same id, so never twice
+      await new Promise((done) => setTimeout(done, 1500));
+      r = await api("/api/chat", request);
+    }
     typing.hidden = true; $("send").disabled = false; busy = false;
     if (r.ok) {
+      unanswered = null;
       if (body.message !== undefined) box.value = "";
       if (r.data.sent && body.message !== undefined) pending.textContent = r.data.sent;  // as stored
       r.data.messages.forEach(addMessage);
       if (body.payload && body.payload.indexOf("/start_reflection") === 0) loadPrompts();
     } else {
-      pending.remove();  // not answered: the text stays in the box to send again
+      pending.remove();  // not answered: the text stays in the box to send again (with the same id)
       if (r.status === 401) return showLogin(r.data.error);
       $("chat-error").textContent = r.data.error || "Something went wrong. Please try again.";
     }
