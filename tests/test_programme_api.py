@@ -5,10 +5,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from assistant.content import load_faq_file
 from assistant.db import session_scope
 from assistant.faq import record_answer, record_feedback, record_unanswered
 from assistant.models import AuditEntry, Faq, TrainingJob
 from assistant.web.app import create_app
+from tests.conftest import ROOT
 from tests.test_api import RecordingRasa
 
 
@@ -64,7 +66,7 @@ def test_list_search_filter_and_overdue(prog, seeded):
     with session_scope(seeded.database_url) as s:
         s.scalars(select(Faq).where(Faq.key == "omfq")).one().review_by = __import__("datetime").date(2020, 1, 1)
     body = prog.get("/api/faqs").json()
-    assert len(body["faqs"]) == 39 and "practice_models" in body["categories"]
+    assert len(body["faqs"]) == len(load_faq_file(ROOT / "content" / "faqs.yml")) and "practice_models" in body["categories"]
     assert [f["key"] for f in body["faqs"] if f["overdue"]] == ["omfq"]
     assert [f["key"] for f in prog.get("/api/faqs?q=jolliffe").json()["faqs"]] == ["omfq"]
     assert {f["category"] for f in prog.get("/api/faqs?category=discretion").json()["faqs"]} == {"discretion"}
@@ -142,7 +144,7 @@ def test_export_yaml_and_csv_round_trip_and_import_is_all_or_nothing(prog, seede
     csv_text = prog.get("/api/faqs/export?format=csv").text
     assert csv_text.splitlines()[0] == "key,category,question,answer,source,status,last_reviewed,review_by,examples"
     ok = prog.post("/api/faqs/import", json={"format": "csv", "content": csv_text})
-    assert ok.status_code == 200 and ok.json()["imported"] == 39
+    assert ok.status_code == 200 and ok.json()["imported"] == len(load_faq_file(ROOT / "content" / "faqs.yml"))
     lines = csv_text.splitlines()  # one FAQ per line; line 1 is the header
     bad_key = next(i for i, line in enumerate(lines) if line.startswith("seed_what_is,"))
     lines[bad_key] = lines[bad_key].replace("seed_what_is,", "Not A Key,", 1)
@@ -153,7 +155,8 @@ def test_export_yaml_and_csv_round_trip_and_import_is_all_or_nothing(prog, seede
     bad_yaml = prog.post("/api/faqs/import", json={"format": "yaml", "content": "- key: [unclosed"})
     assert bad_yaml.status_code == 422
     after = prog.get("/api/faqs/seed_what_is").json()
-    assert after["version"] == 2 and len(after["history"]) == 1  # only the good import changed it
+    # the good import was the same content (no change, no revision); the bad ones changed nothing
+    assert after["version"] == 1 and after["history"] == []
 
 
 def test_review_queue_groups_similar_questions_and_actions(prog, seeded, users):
@@ -195,3 +198,17 @@ def test_usage_figures(prog, seeded, users):
 
 def test_pages_are_served(prog):
     assert "/static/programme.js" in prog.get("/programme").text
+
+
+def test_an_import_records_one_revision_per_changed_faq_by_the_importer(prog, seeded):
+    yml = prog.get("/api/faqs/export?format=yaml").text
+    changed = yml.replace("Offender Management Feedback Questionnaire", "Offender Management Feedback Questionnaire (OMFQ-r)", 1)
+    assert changed != yml
+    resp = prog.post("/api/faqs/import", json={"format": "yaml", "content": changed})
+    assert resp.status_code == 200 and resp.json()["updated"] >= 1
+    histories = {f["key"]: prog.get(f"/api/faqs/{f['key']}").json()["history"] for f in prog.get("/api/faqs").json()["faqs"]}
+    changed_keys = [k for k, h in histories.items() if h]
+    assert len(changed_keys) == resp.json()["updated"]
+    for key in changed_keys:
+        [revision] = histories[key]
+        assert revision["action"] == "import"

@@ -79,11 +79,8 @@ def export(format: str = "yaml", user: User = Depends(programme), db: Session = 
 def import_faqs(body: ImportIn, user: User = Depends(programme), db: Session = Depends(get_db)) -> dict:
     """Import FAQs (YAML or CSV): all rows are checked first; any error changes nothing."""
     items = faq_io.parse_csv(body.content) if body.format == "csv" else faq_io.parse_yaml(body.content)
-    befores = {f["key"]: f for f in export_faqs(session=db)}
-    counts = seed_faqs(items, session=db, overwrite=True)
-    for item in items:
-        faq = admin.get_faq(item.key, session=db)
-        admin.record_revision(faq, "import", befores.get(item.key), user, session=db)
+    # one revision per FAQ created or changed, by this user; identical ones are left alone
+    counts = seed_faqs(items, session=db, overwrite=True, revision_action="import", user=user)
     job_id = _queue_training(user, db, "import")
     db.commit()
     return {"imported": len(items), **counts, "training_job": job_id}
