@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import getpass
 import os
 import secrets
@@ -174,24 +175,26 @@ def cmd_run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"\nThe assistant is running: {stack.web_url}\n(logs in var/logs/; Ctrl-C to stop)")
+    from assistant.supervisor import supervise
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
-    next_purge = 0.0
+    next_purge = [0.0]
+
+    def daily_purge() -> None:  # retention: purge at start, then daily
+        if time.monotonic() >= next_purge[0]:
+            cmd_purge(argparse.Namespace(days=None))
+            next_purge[0] = time.monotonic() + 24 * 3600
+
+    status = 0
     try:
-        while not stopping:
-            if time.monotonic() >= next_purge:  # retention: purge at start, then daily
-                cmd_purge(argparse.Namespace(days=None))
-                next_purge = time.monotonic() + 24 * 3600
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} stopped unexpectedly (code {proc.returncode}); see var/logs/{name}.log")
-                    stopping.append(1)
-            time.sleep(1)
+        status = supervise(stack, stopping, on_tick=daily_purge)  # restarts a child that dies
     except KeyboardInterrupt:
         pass
     stack.stop_all()
-    print("stopped")
-    return 0
+    print("stopped" if status == 0 else "stopped: a process kept failing (see var/logs/)")
+    return status
 
 
 def cmd_purge(args) -> int:
@@ -280,14 +283,19 @@ def cmd_loadtest(args) -> int:
         pids[name] = int(pid)
     pids = pids or None
     url = args.url.rstrip("/")
+
+    def started() -> None:  # for a profiler started alongside: the timed window begins now
+        print(f"loadtest: logged in; running ({args.mode})", file=sys.stderr, flush=True)
+
     if args.mode == "growth":
-        result = asyncio.run(loadtest.growth(url, creds[0], args.messages, loadtest.growth_questions(dev), pids=pids))
+        result = asyncio.run(loadtest.growth(url, creds[0], args.messages, loadtest.growth_questions(dev), pids=pids,
+                                              on_start=started))
     elif args.mode == "open":
         result = asyncio.run(loadtest.open_loop(url, creds[:args.users], args.rate, args.seconds,
-                                                [t for t, _ in dev], pids=pids))
+                                                [t for t, _ in dev], pids=pids, on_start=started))
     else:
         result = asyncio.run(loadtest.closed_loop(url, creds[:args.users], args.seconds, [t for t, _ in dev],
-                                                  pids=pids))
+                                                  pids=pids, on_start=started))
     if args.json:
         print(json.dumps(result, indent=2))
     else:

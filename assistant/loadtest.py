@@ -40,7 +40,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import aiohttp
 
@@ -74,25 +74,32 @@ class Sample:
     error: Optional[str] = None  # e.g. "http_503", "TimeoutError"
 
     @property
+    def end(self) -> float:
+        """When the reply arrived (seconds from the run's start)."""
+        return self.start + self.latency_ms / 1000
+
+    @property
     def ok(self) -> bool:
         return self.status == 200 and self.error is None
 
 
 def summarize(samples: List[Sample], elapsed_s: float, bucket_s: float = 10.0) -> dict:
     """msg/s, latency percentiles (all messages, errors included: a user waited for them too),
-    errors by kind, and the answered rate per ``bucket_s`` of the run."""
+    errors by kind, and the answered rate per ``bucket_s`` of the run (by reply time)."""
     lat = [s.latency_ms for s in samples]
     ok = [s for s in samples if s.ok]
     errors = Counter(s.error or f"http_{s.status}" for s in samples if not s.ok)
-    buckets: Dict[int, int] = Counter(int(s.start // bucket_s) for s in ok)
-    n_buckets = max(1, int(elapsed_s // bucket_s))
+    buckets: Dict[int, int] = Counter(min(int(s.end // bucket_s), int(elapsed_s // bucket_s)) for s in ok)
+    n_buckets = max(1, math.ceil(round(elapsed_s / bucket_s, 6)))
+    # the last bucket may be shorter than the others (a run's drain counts in it)
+    spans = [min(bucket_s, elapsed_s - i * bucket_s) or bucket_s for i in range(n_buckets)]
     return {
         "n": len(samples), "ok": len(ok), "errors": sum(errors.values()), "errors_by_kind": dict(errors),
         "elapsed_s": round(elapsed_s, 2),
         "msg_per_s": round(len(ok) / elapsed_s, 2) if elapsed_s > 0 else None,
         "p50_ms": _r(percentile(lat, 50)), "p95_ms": _r(percentile(lat, 95)), "p99_ms": _r(percentile(lat, 99)),
         "max_ms": _r(max(lat) if lat else None), "mean_ms": _r(statistics.fmean(lat) if lat else None),
-        "msg_per_s_by_%ds" % bucket_s: [round(buckets.get(i, 0) / bucket_s, 1) for i in range(n_buckets)],
+        "msg_per_s_by_%ds" % bucket_s: [round(buckets.get(i, 0) / spans[i], 1) for i in range(n_buckets)],
         "by_kind": {k: {"n": len(v), "p50_ms": _r(percentile(v, 50)), "p95_ms": _r(percentile(v, 95))}
                     for k, v in sorted(_by_kind(samples).items())},
     }
@@ -495,14 +502,18 @@ class _Meter:
 
 
 async def closed_loop(base_url: str, credentials: Sequence[Tuple[str, str]], duration_s: float,
-                      faq_questions: Sequence[str], pids: Optional[Dict[str, int]] = None, seed: int = 11) -> dict:
+                      faq_questions: Sequence[str], pids: Optional[Dict[str, int]] = None, seed: int = 11,
+                      on_start: Optional[Callable[[], None]] = None) -> dict:
     """Every user chats continuously (next message as soon as the reply arrives) for
-    ``duration_s``; messages in flight at the end are waited for and counted."""
+    ``duration_s``; messages in flight at the end are waited for and counted. ``on_start``
+    is called when every user has logged in and the timed window begins."""
     users = _users(credentials, faq_questions, seed)
     samples: List[Sample] = []
     meter = _Meter(pids)
     async with _session() as http:
         await login_all(http, base_url, users)
+        if on_start:
+            on_start()
         meter.start()
         t0 = time.perf_counter()
         deadline = t0 + duration_s
@@ -522,7 +533,8 @@ async def closed_loop(base_url: str, credentials: Sequence[Tuple[str, str]], dur
 
 
 async def open_loop(base_url: str, credentials: Sequence[Tuple[str, str]], rate: float, duration_s: float,
-                    faq_questions: Sequence[str], pids: Optional[Dict[str, int]] = None, seed: int = 13) -> dict:
+                    faq_questions: Sequence[str], pids: Optional[Dict[str, int]] = None, seed: int = 13,
+                    on_start: Optional[Callable[[], None]] = None) -> dict:
     """Messages at Poisson arrival times (mean ``rate``/s for ``duration_s``), each sent by
     an idle user (a user never has two messages in flight; if none is idle the message waits,
     and that wait counts). Latency is from the scheduled time to the reply."""
@@ -536,6 +548,8 @@ async def open_loop(base_url: str, credentials: Sequence[Tuple[str, str]], rate:
         idle: asyncio.Queue = asyncio.Queue()
         for u in users:
             idle.put_nowait(u)
+        if on_start:
+            on_start()
         meter.start()
         t0 = time.perf_counter()
 
@@ -565,7 +579,8 @@ async def open_loop(base_url: str, credentials: Sequence[Tuple[str, str]], rate:
 
 
 async def growth(base_url: str, credentials: Tuple[str, str], messages: int, questions: Sequence[str],
-                 marks: Sequence[int] = (1, 100, 300), pids: Optional[Dict[str, int]] = None) -> dict:
+                 marks: Sequence[int] = (1, 100, 300), pids: Optional[Dict[str, int]] = None,
+                 on_start: Optional[Callable[[], None]] = None) -> dict:
     """One user sends ``messages`` FAQ questions (``questions`` in a cycle) in one session.
     Reports the median latency of ten consecutive messages around each of ``marks`` (those
     before the last message, and the last) and the ratio of the last to the first."""
@@ -574,6 +589,8 @@ async def growth(base_url: str, credentials: Tuple[str, str], messages: int, que
     meter = _Meter(pids)
     async with _session() as http:
         await login(http, base_url, user)
+        if on_start:
+            on_start()
         meter.start()
         t0 = time.perf_counter()
         for i in range(messages):
@@ -758,7 +775,7 @@ def rows(load: Optional[dict]) -> List[Tuple[str, str, str]]:
                  " / ".join(_fmt(v) for v in at.values()), ""),
                 (f"Growth: message {list(at)[-1]} / message {list(at)[0]}", _fmt(g["ratio_last_first"], ".2f"),
                  "<= 1.3"),
-                ("Growth: errors", str(g["errors"]), "0")]
+                ("Growth: errors", _errors(g), "0")] + _cpu_rows("Growth", g)
     o = load.get("open")
     if o:
         label = f"Open loop {o['rate']:g} msg/s, {o['duration_s']:g} s, {o['users']} users"

@@ -32,14 +32,14 @@ def test_window_median_is_ten_consecutive_messages_kept_inside_the_run():
 
 
 def test_summary_counts_every_error_and_keeps_them_in_the_latencies():
-    samples = [Sample(0.5, 100, 200), Sample(1.5, 200, 200), Sample(2.5, 900, 503, error="http_503"),
+    samples = [Sample(0.5, 100, 200), Sample(1.5, 1000, 200), Sample(2.5, 900, 503, error="http_503"),
                Sample(3.5, 30000, 0, error="TimeoutError")]
     s = loadtest.summarize(samples, elapsed_s=4.0, bucket_s=2.0)
     assert (s["n"], s["ok"], s["errors"]) == (4, 2, 2)
     assert s["errors_by_kind"] == {"http_503": 1, "TimeoutError": 1}
     assert s["msg_per_s"] == 0.5  # answered messages only
-    assert s["p99_ms"] == 30000 and s["p50_ms"] == 200
-    assert s["msg_per_s_by_2s"] == [1.0, 0.0]
+    assert s["p99_ms"] == 30000 and s["p50_ms"] == 900
+    assert s["msg_per_s_by_2s"] == [0.5, 0.5]  # by when the reply came: 0.6 s and 2.5 s
 
 
 def test_open_loop_schedule_is_poisson_at_the_rate():
