@@ -1,8 +1,9 @@
 """Offline evaluation of trained models: the one place FAQ accuracy is scored.
 
-Used by ``python -m assistant evaluate`` (and so by the retraining gate, which runs it in
-a subprocess to keep TensorFlow out of the web app), by ``make bench`` (the running-stack
-figures use :func:`score` too) and while tuning.
+One code path, :func:`measure`, used by ``make bench`` (the seed spread that sets the
+gate's noise; the running-stack figures use :func:`score` too), by the retraining gate
+(:func:`gate_figures`: the same function, run in a child process of the web app so that
+TensorFlow's memory goes when it ends), by ``python -m assistant evaluate`` and while tuning.
 
 Each question of a set is parsed with the trained model and put through the same
 decision the action server makes (:func:`assistant.answering.decide` with the lexical
@@ -18,8 +19,11 @@ ranker and the thresholds in ``Settings``). The three measures:
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
+import traceback
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -36,6 +40,7 @@ LABELS = {"answered_correctly": "answered correctly", "answered_wrongly": "answe
           "out_of_scope_declined": "out-of-scope declined"}
 
 Row = Tuple[str, str, str, Optional[str]]  # (text, expected key, outcome kind, key shown)
+Parser = Callable[[Path, Sequence[str]], List[Dict[str, Any]]]  # (model, texts) -> Rasa parses
 
 
 def load_questions(path: Path) -> List[Tuple[str, str]]:
@@ -128,17 +133,95 @@ def parse_all(model: Path, texts: Sequence[str]) -> List[Dict[str, Any]]:
 
 
 def evaluate_model(model: Path, sets: Dict[str, Path], thresholds: Thresholds,
-                   docs: Optional[List[FaqDocument]]) -> Dict[str, Dict[str, Any]]:
-    """The measures of one model on each named set (plus the rows, under ``rows``)."""
+                   docs: Optional[List[FaqDocument]], parse: Optional[Parser] = None) -> Dict[str, Dict[str, Any]]:
+    """The measures of one model on each named set (plus the rows, under ``rows``).
+    ``parse`` stands in for Rasa (:func:`parse_all`) in tests; it must be picklable."""
     index = build_index(docs) if docs else None
     loaded = {name: load_questions(path) for name, path in sets.items()}
     texts = [t for qs in loaded.values() for t, _ in qs]
-    parses = iter(parse_all(model, texts))
+    parses = iter((parse or parse_all)(model, texts))
     out = {}
     for name, questions in loaded.items():
         rows = decide_rows(questions, [next(parses) for _ in questions], thresholds, index)
         out[name] = {**score(rows), "rows": rows}
     return out
+
+
+def measure(models: Sequence[Path], sets: Dict[str, Path], thresholds: Thresholds,
+            docs: Optional[List[FaqDocument]], *, rows: bool = True,
+            parse: Optional[Parser] = None) -> List[Dict[str, Dict[str, Any]]]:
+    """The one evaluation path: for each model in turn, its measures on each named set
+    (:func:`evaluate_model`); without ``rows`` the per-question outcomes are left out."""
+    results = []
+    stand_in = {"parse": parse} if parse is not None else {}  # none: Rasa itself
+    for model in models:
+        per_set = evaluate_model(Path(model), sets, thresholds, docs, **stand_in)
+        if not rows:
+            for figures in per_set.values():
+                figures.pop("rows")
+        results.append(per_set)
+    return results
+
+
+def gate_figures(models: Sequence[Path], *, database_url: str, thresholds: Thresholds,
+                 timeout: float = 600, parse: Optional[Parser] = None) -> List[Dict[str, Any]]:
+    """The retraining gate's evaluation: each model's measures on :data:`GATE_SET`, with the
+    lexical ranker over the database's published FAQs (what the chat will rank), by
+    :func:`measure` in a child process (see :func:`in_child`). Raises RuntimeError if the
+    evaluation fails or takes longer than ``timeout`` seconds."""
+    docs = documents_from_database(database_url)
+    per_model = in_child(measure, ([Path(m) for m in models], {"gate": GATE_SET}, thresholds, docs),
+                         {"rows": False, "parse": parse}, timeout=timeout)
+    return [figures["gate"] for figures in per_model]
+
+
+def in_child(func: Callable[..., Any], args: tuple = (), kwargs: Optional[Dict[str, Any]] = None, *,
+             timeout: float, quiet: bool = True) -> Any:
+    """``func(*args, **kwargs)`` in a new Python process; its result, or RuntimeError.
+
+    Loading a model brings TensorFlow and the model into the process that parses: the web
+    app's training worker must not keep it, so the work runs in a child that exits after.
+    The child is spawned, not forked: forking a threaded web app copies locks held by other
+    threads. ``func``, the arguments and the result travel by pickle. A child that outlives
+    ``timeout`` is killed, and so is one left behind by a stopping parent (daemon). With
+    ``quiet`` its output goes nowhere: Rasa logs every parse, which would flood the web
+    app's log; a failure comes back as the error's message instead."""
+    ctx = multiprocessing.get_context("spawn")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_child_main, args=(send, func, args, kwargs or {}, quiet),
+                        name="evaluation", daemon=True)
+    child.start()
+    send.close()  # ours: so that a child dying without an answer reads as end-of-file
+    try:
+        if not receive.poll(timeout):
+            raise RuntimeError(f"evaluation took longer than {timeout:.0f} s and was stopped")
+        try:
+            ok, value = receive.recv()
+        except EOFError:
+            child.join(5)
+            raise RuntimeError(f"evaluation stopped without a result (exit code {child.exitcode})") from None
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join(5)
+        receive.close()
+    if not ok:
+        raise RuntimeError(f"evaluation failed: {value}")
+    return value
+
+
+def _child_main(send, func: Callable[..., Any], args: tuple, kwargs: Dict[str, Any], quiet: bool) -> None:
+    if quiet:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    try:
+        reply = (True, func(*args, **kwargs))
+    except BaseException as exc:  # reported to the parent, which decides (the gate: job failed)
+        where = traceback.format_exc().strip().splitlines()[-3:-1]
+        reply = (False, f"{type(exc).__name__}: {exc}" + (f" ({' '.join(w.strip() for w in where)})" if where else ""))
+    send.send(reply)
+    send.close()
 
 
 def spread(results: Sequence[Dict[str, float]]) -> Dict[str, Dict[str, float]]:

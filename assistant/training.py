@@ -22,13 +22,15 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assistant.config import PROJECT_ROOT, Settings
+from assistant import evaluation
+from assistant.answering import thresholds_from
+from assistant.config import PROJECT_ROOT, Settings, get_settings
 from assistant.content import FaqContent, export_faqs, render_nlu
 from assistant.db import session_scope
 from assistant.models import TrainingJob, utcnow
 
 logger = logging.getLogger(__name__)
-GATE_SET = PROJECT_ROOT / "content" / "eval_gate.yml"
+GATE_SET = evaluation.GATE_SET
 ACTIVE = ("training", "evaluating")
 
 
@@ -63,9 +65,7 @@ def export_training_data(dest: Path, *, session: Session) -> Path:
 
 def eval_questions() -> List[Tuple[str, str]]:
     """The gate's evaluation questions (content/eval_gate.yml; never trained on)."""
-    from assistant.evaluation import load_questions
-
-    return load_questions(GATE_SET)
+    return evaluation.load_questions(GATE_SET)
 
 
 # measure -> (count field, direction): +1 = higher is better, -1 = lower is better
@@ -136,20 +136,12 @@ def train_candidate(data_dir: Path, out_dir: Path, name: str, report: Callable[[
 
 def evaluate(models: List[Path], settings: Optional[Settings] = None, timeout: float = 600) -> List[Dict]:
     """The measures of each model on the gate's set, with the lexical ranker over the
-    database's FAQs: ``python -m assistant evaluate`` (assistant.evaluation) in a
-    subprocess, so TensorFlow stays out of the web app."""
-    cmd = [sys.executable, "-m", "assistant", "evaluate", "--json", "--set", str(GATE_SET), "--faqs", "database"]
-    cmd += [a for m in models for a in ("--model", str(m))]
-    env = None
-    if settings is not None:
-        import os
-
-        env = {**os.environ, "ASSISTANT_DATABASE_URL": settings.database_url}
-    out = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout, env=env)
-    if out.returncode != 0:
-        last = out.stderr.strip().splitlines()[-1:] if out.stderr else []
-        raise RuntimeError("evaluation failed: " + (last[0] if last else f"exit code {out.returncode}"))
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    database's FAQs and the chat's thresholds: the shared evaluation (the one ``make bench``
+    uses to measure the gate's noise), run in a child process so that TensorFlow stays out
+    of the web app (:func:`assistant.evaluation.gate_figures`)."""
+    settings = settings or get_settings()
+    return evaluation.gate_figures(models, database_url=settings.database_url,
+                                   thresholds=thresholds_from(settings), timeout=timeout)
 
 
 def running_model(settings: Settings) -> Optional[Path]:

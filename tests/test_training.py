@@ -1,10 +1,15 @@
 """The retraining pipeline's decisions and failure handling (the real training run is
 in test_e2e_retrain.py)."""
+import functools
 import json
+import os
+import time
+from pathlib import Path
 
 import pytest
 
-from assistant import training
+from assistant import evaluation, training
+from assistant.answering import thresholds_from
 from assistant.content import load_faq_file, render_nlu
 from assistant.db import session_scope
 from assistant.models import TrainingJob
@@ -154,3 +159,109 @@ def test_if_one_rasa_server_refuses_the_others_go_back_to_the_running_model(monk
     assert fake.calls == [("http://127.0.0.1:1", str(tmp_path / "new.tar.gz")),
                           ("http://127.0.0.1:2", str(tmp_path / "new.tar.gz")),
                           ("http://127.0.0.1:1", str(tmp_path / "old.tar.gz"))]
+
+
+# --- The gate's evaluation: the shared module, in a child process, not the CLI ---------------
+# Rasa stand-ins for the child process live at module level: functions travel by pickle.
+
+def _parse(text, key):
+    """Rasa-shaped parse data: the FAQ ``key`` with high confidence, or out of scope."""
+    if key is None:
+        return {"text": text, "intent": {"name": "out_of_scope", "confidence": 0.99}, "entities": []}
+    return {"text": text, "intent": {"name": "faq", "confidence": 0.99}, "entities": [],
+            "intent_ranking": [{"name": "faq", "confidence": 0.99}],
+            "response_selector": {"faq": {"response": {"intent_response_key": f"faq/{key}"},
+                                          "ranking": [{"intent_response_key": f"faq/{key}", "confidence": 0.99}]}}}
+
+
+def fake_parse(model, texts):
+    """A model whose file says "good" gets every gate question right; any other declines
+    everything. Notes the process it ran in next to the model."""
+    Path(f"{model}.pid").write_text(str(os.getpid()))
+    expected = dict(evaluation.load_questions(evaluation.GATE_SET))
+    good = Path(model).read_text() == "good"
+    return [_parse(t, expected[t] if good and expected[t] != evaluation.OUT_OF_SCOPE else None) for t in texts]
+
+
+def _explode():
+    raise ValueError("the model file is corrupt")
+
+
+def _hang():
+    time.sleep(120)
+
+
+def _die():
+    os._exit(3)
+
+
+def test_the_gate_evaluates_in_a_child_process_with_the_code_bench_uses(seeded, tmp_path):
+    models = [tmp_path / "good.tar.gz", tmp_path / "bad.tar.gz"]
+    models[0].write_text("good")
+    models[1].write_text("bad")
+    thresholds = thresholds_from(seeded)
+    figures = evaluation.gate_figures(models, database_url=seeded.database_url, thresholds=thresholds,
+                                      parse=fake_parse, timeout=120)
+    assert all(int(Path(f"{m}.pid").read_text()) != os.getpid() for m in models)   # not in this process
+    # the same figures as bench's path (evaluation.measure) in this process
+    here = evaluation.measure(models, {"gate": evaluation.GATE_SET}, thresholds,
+                              evaluation.documents_from_database(seeded.database_url), rows=False, parse=fake_parse)
+    assert figures == [per_set["gate"] for per_set in here]
+    good, bad = figures
+    assert "rows" not in good and good["in_scope"] + good["out_of_scope"] == len(training.eval_questions())
+    assert good["answered_correctly"] == 1.0 and good["answered_wrongly"] == 0 and good["out_of_scope_declined"] == 1.0
+    assert bad["answered_correctly"] == 0 and bad["out_of_scope_declined"] == 1.0
+
+
+def test_retraining_evaluates_through_the_shared_module_not_a_cli_subprocess(seeded, monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(training.evaluation, "gate_figures", lambda models, **kw: calls.append((models, kw)) or [RUNNING])
+    monkeypatch.setattr(training.subprocess, "run", lambda *a, **k: pytest.fail("the gate must not run a command"))
+    assert training.evaluate([tmp_path / "candidate.tar.gz"], seeded, timeout=30) == [RUNNING]
+    [(models, kw)] = calls
+    assert models == [tmp_path / "candidate.tar.gz"]
+    assert kw == {"database_url": seeded.database_url, "thresholds": thresholds_from(seeded), "timeout": 30}
+
+
+@pytest.mark.parametrize("func, message", [
+    (_explode, "evaluation failed: ValueError: the model file is corrupt"),
+    (_die, r"evaluation stopped without a result \(exit code 3\)"),
+])
+def test_a_failed_evaluation_says_why(func, message):
+    with pytest.raises(RuntimeError, match=message):
+        evaluation.in_child(func, timeout=120)
+
+
+def test_a_hung_evaluation_is_stopped_at_the_timeout():
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="longer than 3 s"):
+        evaluation.in_child(_hang, timeout=3)
+    assert time.monotonic() - start < 20
+
+
+@pytest.mark.parametrize("candidate, status", [("good", "deployed"), ("bad", "rejected")])
+def test_a_job_gates_the_candidate_on_the_shared_evaluation(seeded, tmp_path, monkeypatch, candidate, status):
+    """run_job end to end but for Rasa: the candidate and the running model are evaluated by
+    the real gate (child process, shared code) with a stand-in parser."""
+    settings = seeded.copy(update={"models_dir": tmp_path})
+    (tmp_path / "running.tar.gz").write_text("good")
+    with session_scope(seeded.database_url) as s:
+        job_id = training.enqueue(None, session=s).id
+
+    def fake_train(data_dir, out_dir, name, report, timeout):
+        path = out_dir / f"{name}.tar.gz"
+        path.write_text(candidate)
+        return path
+
+    deployed = []
+    monkeypatch.setattr(training, "train_candidate", fake_train)
+    monkeypatch.setattr(training, "running_model", lambda s: tmp_path / "running.tar.gz")
+    monkeypatch.setattr(training, "deploy", lambda model, *a, **k: deployed.append(model.name))
+    monkeypatch.setattr(training.evaluation, "gate_figures",
+                        functools.partial(evaluation.gate_figures, parse=fake_parse))
+    assert training.run_job(job_id, settings) == status
+    with session_scope(seeded.database_url) as s:
+        metrics = json.loads(s.get(TrainingJob, job_id).metrics)
+    assert metrics["running"]["answered_correctly"] == 1.0
+    assert metrics["candidate"]["answered_correctly"] == (1.0 if candidate == "good" else 0.0)
+    assert len(deployed) == (status == "deployed")
