@@ -65,6 +65,9 @@ def main(argv: Optional[list] = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     app = create_app(settings.action_token)
+    from assistant.masking import mask
+
+    mask("warm up Mr Smith")  # build masking's word lists now, not on the first reflection answer
     # one worker: the actions share a database engine per process; no access log (paths only,
     # but nothing there is needed)
     app.run(host="127.0.0.1", port=args.port, workers=1, access_log=False)

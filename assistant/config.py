@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # (assistant/rasa_server/turns.py); empty = Rasa's in-memory locks (one server only).
     redis_url: str = "redis://127.0.0.1:6379/0"
     lock_poll_seconds: float = Field(0.02, gt=0, le=1)  # a second message waits this long between checks
+    # a server killed mid-turn holds its user's lock until this runs out; longer than any turn
+    # (the web app gives up after rasa_timeout_seconds), short enough to recover quickly
+    lock_lifetime_seconds: float = Field(30.0, gt=0)
     session_max_events: int = Field(150, ge=0)  # a longer session is closed between flows (0 = never)
     # FAQ decision thresholds: the ONLY place they live (assistant.answering.Thresholds,
     # used by the actions via assistant.faq_decision and by the evaluation). Score =
@@ -154,6 +157,8 @@ class Settings(BaseSettings):
         handled by two at once."""
         if not values.get("redis_url") and values.get("rasa_instances", 1) > 1:
             raise ValueError("ASSISTANT_REDIS_URL is needed with more than one Rasa server")
+        if values.get("lock_lifetime_seconds", 30) <= values.get("rasa_timeout_seconds", 20):
+            raise ValueError("ASSISTANT_LOCK_LIFETIME_SECONDS must be longer than ASSISTANT_RASA_TIMEOUT_SECONDS")
         return values
 
     @property

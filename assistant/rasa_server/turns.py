@@ -19,7 +19,8 @@ What Rasa 3.6 does, and what we change (each a small wrapper, installed by
   are handled one after the other).
 - **Locks shared by every server.** The lock store is Redis (``ASSISTANT_REDIS_URL``), so
   any Rasa server can handle any user in order; a waiting message polls every
-  ``lock_poll_seconds`` instead of Rasa's 1 s.
+  ``lock_poll_seconds`` instead of Rasa's 1 s, and a lock held by a server killed mid-turn
+  runs out after ``lock_lifetime_seconds`` (Rasa: 60 s).
 - **Short sessions.** Rasa rebuilds the conversation from every event of the current
   session on each message, so cost grows with its length. A session that has more than
   ``session_max_events`` events and no form running is closed at the next message, and a
@@ -183,9 +184,9 @@ def _locks(settings) -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     original_lock = ls.LockStore.lock
-    poll = settings.lock_poll_seconds
+    poll, lifetime = settings.lock_poll_seconds, settings.lock_lifetime_seconds
 
-    def lock(self, conversation_id, lock_lifetime=ls.LOCK_LIFETIME, wait_time_in_seconds=poll):
+    def lock(self, conversation_id, lock_lifetime=lifetime, wait_time_in_seconds=poll):
         return original_lock(self, conversation_id, lock_lifetime, min(wait_time_in_seconds, poll))
 
     ls.LockStore.lock = lock

@@ -1,6 +1,7 @@
 """The web app factory: ``create_app()`` (uvicorn: ``assistant.web.app:create_app --factory``)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
+from assistant.masking import mask
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, kind_of
 from assistant.web import routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
 from assistant.web.deps import ApiError
@@ -200,6 +202,8 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # masking's word lists take a few seconds to build: not on the first user's message
+        await asyncio.to_thread(mask, "warm up Mr Smith")
         app.state.rasa = RasaClient(settings.rasa_urls, settings.rasa_token,
                                     settings.action_server_url, settings.rasa_timeout_seconds,
                                     channel_token=settings.channel_token)
