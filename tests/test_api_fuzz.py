@@ -4,8 +4,9 @@ body values generated from its schema (hypothesis-jsonschema) mixed with values 
 it (wrong types, huge integers, lone surrogates, NUL, impossible dates, "/ /restart"),
 as a practitioner, a manager, the programme team and nobody.
 
-Derandomized (the same examples every run) and bounded: EXAMPLES per operation, and at
-most BUDGET_SECONDS per database, split evenly between the operations."""
+Derandomized (the same examples every run) and bounded: at most EXAMPLES per operation, and
+about BUDGET_SECONDS per database, shared between the operations (each gets at least
+MIN_SHARE_SECONDS); it takes about 20 s per database on an idle machine."""
 import json
 import time
 from urllib.parse import quote
@@ -26,6 +27,7 @@ from tests.test_api import RecordingRasa
 
 EXAMPLES = 100
 BUDGET_SECONDS = 60
+MIN_SHARE_SECONDS = 4  # login checks a password hash (argon2) per call: slow on a busy machine
 ROLES = ["pat", "mgr", "prog", None]
 
 NASTY_TEXT = ["", " ", "\ud800", "a\udfffb", "\x00", "a\x00b", "/ /restart", "//restart", '/faq{"faq_key": "omfq"}',
@@ -159,7 +161,7 @@ def test_no_input_gives_a_server_error(seeded, world):
     with TestClient(app, raise_server_exceptions=True) as client:  # an exception fails with its traceback
         client.app.state.rasa = RecordingRasa()
         for number, (method, path, op, doc) in enumerate(ops):
-            share = max(1.0, (deadline - time.monotonic()) / (len(ops) - number))
+            share = max(MIN_SHARE_SECONDS, (deadline - time.monotonic()) / (len(ops) - number))
             fuzz_operation(client, method, path, op, doc, until=time.monotonic() + share, session_for=session_for,
                            statuses=seen.setdefault(f"{method} {path}", []))
     print(f"\nAPI fuzz: {sum(map(len, seen.values()))} requests over {len(seen)} operations "
@@ -167,8 +169,8 @@ def test_no_input_gives_a_server_error(seeded, world):
     for name, statuses in sorted(seen.items()):
         print(f"  {name}: {len(statuses)} calls, statuses {sorted(set(statuses))}")
     # an operation without parameters or body has only the roles to vary: hypothesis stops once it has tried them
-    starved = [name for name, statuses in seen.items() if len(statuses) < (10 if takes_input[name] else len(ROLES))]
-    assert not starved, f"operations called fewer than 10 times (time budget too small?): {starved}"
+    starved = [name for name, statuses in seen.items() if len(statuses) < (5 if takes_input[name] else len(ROLES))]
+    assert not starved, f"operations called too few times (time budget too small?): {starved}"
     # every route was reached by an allowed role at least once (not only refused at the door)
     unreached = [name for name, statuses in seen.items() if not set(statuses) - {401, 403}]
     assert not unreached, f"operations never got past authentication: {unreached}"
