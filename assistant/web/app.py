@@ -166,6 +166,13 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error(503, "The service is briefly unavailable. Please try again in a moment.",
                       "database_unavailable")
 
+    @app.exception_handler(sa_exc.IntegrityError)
+    async def integrity_error(_request: Request, exc: Exception):
+        # two requests created the same thing at once (a unique key): the later one loses
+        logger.warning("integrity error: %s", type(exc.orig).__name__ if hasattr(exc, "orig") else "")
+        return _error(409, "That was changed by someone else at the same time. Please reload and try again.",
+                      "conflict")
+
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError):
         return _error(exc.status_code, exc.detail, exc.code)
