@@ -130,6 +130,6 @@ def test_two_creates_of_one_new_key_at_once_one_wins_the_other_gets_409(editors,
         new = {"key": f"race_key_{n}", "category": "probation_rules", "question": f"Race question {n}?",
                "answer": "An answer. With two sentences.", "source": "Test source, 2026", "status": "draft",
                "examples": [f"race question number {n}", f"what about the race {n}"]}
-        results = _at_once([lambda c=c: c.post("/api/faqs", json=new) for c in editors])
+        results = _at_once([lambda c=c, body=new: c.post("/api/faqs", json=body) for c in editors])
         assert sorted(r.status_code for r in results) == [201, 409], [r.text for r in results]
         assert all(r.headers["content-type"].startswith("application/json") for r in results)
