@@ -89,10 +89,10 @@ def summarize(samples: List[Sample], elapsed_s: float, bucket_s: float = 10.0) -
     lat = [s.latency_ms for s in samples]
     ok = [s for s in samples if s.ok]
     errors = Counter(s.error or f"http_{s.status}" for s in samples if not s.ok)
-    buckets: Dict[int, int] = Counter(min(int(s.end // bucket_s), int(elapsed_s // bucket_s)) for s in ok)
-    n_buckets = max(1, math.ceil(round(elapsed_s / bucket_s, 6)))
-    # the last bucket may be shorter than the others (a run's drain counts in it)
-    spans = [min(bucket_s, elapsed_s - i * bucket_s) or bucket_s for i in range(n_buckets)]
+    # whole buckets; replies after the last whole one (a closed run's drain) count in it
+    n_buckets = max(1, int(round(elapsed_s, 6) // bucket_s))
+    buckets: Dict[int, int] = Counter(min(int(s.end // bucket_s), n_buckets - 1) for s in ok)
+    spans = [bucket_s] * (n_buckets - 1) + [max(elapsed_s - (n_buckets - 1) * bucket_s, 1e-9)]
     return {
         "n": len(samples), "ok": len(ok), "errors": sum(errors.values()), "errors_by_kind": dict(errors),
         "elapsed_s": round(elapsed_s, 2),

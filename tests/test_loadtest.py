@@ -40,6 +40,8 @@ def test_summary_counts_every_error_and_keeps_them_in_the_latencies():
     assert s["msg_per_s"] == 0.5  # answered messages only
     assert s["p99_ms"] == 30000 and s["p50_ms"] == 900
     assert s["msg_per_s_by_2s"] == [0.5, 0.5]  # by when the reply came: 0.6 s and 2.5 s
+    drained = loadtest.summarize([Sample(0.5, 100, 200), Sample(59.9, 600, 200)], elapsed_s=60.5)
+    assert drained["msg_per_s_by_10s"] == [0.1, 0, 0, 0, 0, round(1 / 10.5, 1)]  # the drain joins the last 10 s
 
 
 def test_open_loop_schedule_is_poisson_at_the_rate():
