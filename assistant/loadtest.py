@@ -35,6 +35,7 @@ import math
 import os
 import random
 import re
+import secrets
 import statistics
 import time
 from collections import Counter
@@ -464,9 +465,11 @@ async def login_all(http: aiohttp.ClientSession, base_url: str, users: List[User
 
 
 async def send(http: aiohttp.ClientSession, base_url: str, user: User, turn: Turn) -> Tuple[int, Optional[str]]:
-    """Send one message; keep the reply on ``user``. Returns (HTTP status or 0, error kind or None)."""
+    """Send one message, with a fresh client message id as the page sends; keep the reply on
+    ``user``. Returns (HTTP status or 0, error kind or None)."""
+    body = {**turn.body(), "client_message_id": secrets.token_urlsafe(12)}
     try:
-        async with http.post(f"{base_url}/api/chat", json=turn.body(), headers=user.headers) as r:
+        async with http.post(f"{base_url}/api/chat", json=body, headers=user.headers) as r:
             body = await r.read()
             if r.status != 200:
                 user.reply = None
@@ -700,8 +703,6 @@ class LoadSettings:
 def create_users(n: int, prefix: str, *, session) -> List[Tuple[str, str]]:
     """``n`` practitioners ``<prefix>0``... with random passwords, all managed by
     ``<prefix>mgr`` (so the share question is asked), created in ``session``."""
-    import secrets
-
     from assistant.users import create_user, get_user_by_username
 
     manager = f"{prefix}mgr"

@@ -199,3 +199,74 @@ def test_credentials_file(tmp_path):
     path = tmp_path / "users.txt"
     path.write_text("# load users\nload0 pw one\n\nload1 x\n")
     assert loadtest.read_credentials(path) == [("load0", "pw one"), ("load1", "x")]
+
+
+def run_against_fake_web_app(coro_factory):
+    """Run ``coro_factory(base_url)`` against a tiny stand-in for the web app's login and chat."""
+    import asyncio
+
+    from aiohttp import web
+
+    seen = {"bodies": [], "cookies": set(), "count": 0}
+
+    async def login(request):
+        data = await request.json()
+        resp = web.json_response({"username": data["username"]})
+        resp.set_cookie("pa_session", "tok-" + data["username"], httponly=True)
+        return resp
+
+    async def chat(request):
+        if not request.cookies.get("pa_session", "").startswith("tok-"):
+            return web.json_response({"error": "Please log in."}, status=401)
+        seen["cookies"].add(request.cookies["pa_session"])
+        seen["bodies"].append(await request.json())
+        seen["count"] += 1
+        n = seen["count"]
+        await asyncio.sleep(0.005)
+        if n % 5 == 0:
+            return web.json_response({"error": "unavailable"}, status=503)
+        return web.json_response({"messages": [{"text": "Which questions would you like to use?", "buttons": [
+            {"title": "1", "payload": '/inform{"reflection_set": "gibbs"}'}, {"title": "x", "payload": "/restart"}]}]})
+
+    async def main():
+        app = web.Application()
+        app.add_routes([web.post("/api/login", login), web.post("/api/chat", chat)])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        try:
+            return await coro_factory(f"http://127.0.0.1:{port}")
+        finally:
+            await runner.cleanup()
+
+    return asyncio.run(main()), seen
+
+
+def test_closed_loop_counts_every_error_and_sends_only_allowed_payloads():
+    users = [("u1", "p"), ("u2", "p"), ("u3", "p")]
+    out, seen = run_against_fake_web_app(
+        lambda url: loadtest.closed_loop(url, users, 0.5, FAQS, pids={"me": os.getpid()}))
+    assert out["n"] == seen["count"] > 10
+    assert out["errors"] == out["errors_by_kind"]["http_503"] == seen["count"] // 5
+    assert seen["cookies"] == {"tok-u1", "tok-u2", "tok-u3"}  # each user's own session
+    for body in seen["bodies"]:
+        if "payload" in body:
+            assert allowed_payload(body["payload"]), body
+        else:
+            assert body["message"].strip()
+        assert 8 <= len(body["client_message_id"]) <= 64
+    assert any(b.get("payload") == '/inform{"reflection_set": "gibbs"}' for b in seen["bodies"])
+    assert out["cpu"]["me"]["cpu_s"] >= 0 and "machine_busy" in out
+
+
+def test_open_loop_sends_on_schedule_and_growth_reports_its_marks():
+    users = [(f"u{i}", "p") for i in range(5)]
+    out, seen = run_against_fake_web_app(lambda url: loadtest.open_loop(url, users, rate=40, duration_s=1.0,
+                                                                        faq_questions=FAQS, seed=3))
+    assert out["scheduled"] == len(loadtest.poisson_schedule(40, 1.0, random.Random(3))) == out["n"] == seen["count"]
+    assert out["p50_ms"] >= 5 and out["errors"] == seen["count"] // 5
+    out, seen = run_against_fake_web_app(lambda url: loadtest.growth(url, ("g", "p"), 24, FAQS[:2], marks=(1, 10, 300)))
+    assert out["n"] == 24 and list(out["latency_at_ms"]) == ["1", "10", "24"] and out["ratio_last_first"] > 0
+    assert [b["message"] for b in seen["bodies"][:4]] == FAQS[:2] * 2
