@@ -79,7 +79,10 @@ test-e2e: train browser-deps ## End-to-end and browser tests against the running
 test: validate test-unit test-conversations test-e2e ## Everything CI runs
 
 # ASSISTANT_BENCH_STABILITY=0 skips the seed spread / one-example swing (five more trainings).
-bench: train db ## Benchmark: FAQ accuracy (dev + held-out), seed spread, latency, training time, memory, masking (alone: python -m assistant bench-masking)
+# Load runs (sustained 20/50 users, open loop 10 msg/s, one 300-message conversation; ~5 min):
+# ASSISTANT_BENCH_LOAD=0 skips them, ASSISTANT_BENCH_SUSTAINED_SECONDS / _OPEN_SECONDS /
+# _GROWTH_MESSAGES shorten them (docs/performance.md).
+bench: train db ## Benchmark: FAQ accuracy (dev + held-out), seed spread, latency, throughput and CPU per message under load, training time, memory, masking (alone: python -m assistant bench-masking)
 	$(PY) -m assistant bench
 
 purge: install ## Delete reflections older than the retention period
