@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assistant.errors import NotFound
 from assistant.models import AnswerFeedback, AnswerLog, Faq, UnansweredQuestion, User, utcnow
 
 MAX_STORED_QUESTION_CHARS = 2000
@@ -71,8 +72,10 @@ def record_unanswered(
     return _insert_once(row, UnansweredQuestion.message_id == message_id, session=session)
 
 
-class FeedbackError(ValueError):
+class FeedbackError(NotFound):
     """Feedback refers to an answer this user was not given."""
+
+    code = "answer_not_found"
 
 
 def record_feedback(*, user_id: int, answer_id: str, helpful: bool, session: Session) -> AnswerFeedback:

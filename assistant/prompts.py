@@ -81,12 +81,20 @@ def create_prompts(
 def record_session(
     *, practitioner_id: int, occurred_at: dt.datetime | None, external_ref: str | None,
     created_by: int | None, delay_minutes: int, start_hour: int, end_hour: int, session: Session,
-    tz: str | None = None,
+    tz: str | None = None, caller: User | None = None,
 ) -> tuple:
     """Record a supervision session and a reflection prompt for after it, delivered in working
     hours in ``tz`` (default: the settings' zone); ``occurred_at`` is naive UTC. A replay
-    with the same ``external_ref`` returns the first records. Returns (session, prompt, created)."""
+    with the same ``external_ref`` returns the first records. Returns (session, prompt, created).
+
+    ``caller`` is the logged-in user (None for a trusted case-management system): a
+    practitioner records only their own sessions, a manager their team's, nobody else any."""
     practitioner = session.get(User, practitioner_id)
+    if caller is not None:
+        allowed = caller.id == practitioner_id or (
+            caller.role == "manager" and practitioner is not None and practitioner.manager_id == caller.id)
+        if caller.role == "programme" or not allowed:
+            raise ReflectionNotAllowed("You can only record sessions for yourself or your own team.")
     if practitioner is None or not practitioner.active or practitioner.role != "practitioner":
         raise ReflectionNotFound("Unknown practitioner.")
     if external_ref:

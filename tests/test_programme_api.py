@@ -101,11 +101,11 @@ def test_two_editors_at_once_the_second_is_told_and_keeps_their_text(prog, clien
     assert body["current"]["answer"] == "First editor's answer."
 
 
-@pytest.mark.parametrize("answer, code", [("", "empty_answer"), ("   ", "empty_answer"), ("x" * 100_000, "too_long")])
-def test_bad_answers_are_refused(prog, answer, code):
+@pytest.mark.parametrize("answer", ["", "   ", "x" * 100_000, " ".join(["word"] * 130)])
+def test_bad_answers_are_refused(prog, answer):
     version = prog.get("/api/faqs/omfq").json()["version"]
     resp = prog.put("/api/faqs/omfq", json={"answer": answer, "version": version})
-    assert (resp.status_code, resp.json()["code"]) == (422, code)
+    assert resp.status_code == 422 and "answer" in resp.json()["error"]  # the content rules, from the domain
     assert prog.get("/api/faqs/omfq").json()["version"] == version
 
 

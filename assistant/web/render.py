@@ -38,7 +38,7 @@ def markdown_html(text: str) -> str:
 
 def allowed_payload(payload: Optional[str]) -> bool:
     """True if ``payload`` is one of the buttons the assistant offers."""
-    return any(p.match(payload or "") for p in ALLOWED_PAYLOADS)
+    return any(p.fullmatch(payload or "") for p in ALLOWED_PAYLOADS)  # not match: "$" allows a trailing newline
 
 
 def payload_key(payload: Optional[str]) -> Optional[str]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.dialogue import has_content
-from assistant.faq import FeedbackError, feedback_for_answers, record_feedback
+from assistant.faq import feedback_for_answers, record_feedback
 from assistant.masking import mask
 from assistant.models import Faq, User
 from assistant.users import staff_names
@@ -113,9 +113,6 @@ async def history(request: Request, user: User = Depends(current_user),
 def feedback(body: FeedbackRequest, user: User = Depends(current_user),
              db: Session = Depends(get_db)) -> FeedbackOut:
     """Record "helpful" / "not helpful" for an answer the user was given."""
-    try:
-        row = record_feedback(user_id=user.id, answer_id=body.answer_id, helpful=body.helpful, session=db)
-    except FeedbackError as exc:
-        raise ApiError(404, str(exc), "answer_not_found")
+    row = record_feedback(user_id=user.id, answer_id=body.answer_id, helpful=body.helpful, session=db)
     db.commit()
     return FeedbackOut(answer_id=row.answer_id, faq_key=row.faq_key, helpful=row.helpful)

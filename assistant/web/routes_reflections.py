@@ -146,16 +146,10 @@ def record_session(body: SessionRequest, request: Request, response: Response, d
     practitioner_id = body.practitioner_id if body.practitioner_id is not None else (caller.id if caller else None)
     if practitioner_id is None:
         raise ApiError(422, "practitioner_id is required.", "invalid_request")
-    if caller is not None:
-        target = db.get(User, practitioner_id)
-        allowed = caller.id == practitioner_id or (
-            caller.role == "manager" and target is not None and target.manager_id == caller.id)
-        if caller.role == "programme" or not allowed:
-            raise ApiError(403, "You can only record sessions for yourself or your own team.", "forbidden")
     row, prompt, created = prompt_data.record_session(
         practitioner_id=practitioner_id, occurred_at=body.occurred_utc, external_ref=body.external_ref,
         created_by=caller.id if caller else None, delay_minutes=settings.session_prompt_delay_minutes,
-        start_hour=settings.working_hours_start, end_hour=settings.working_hours_end, session=db)
+        start_hour=settings.working_hours_start, end_hour=settings.working_hours_end, session=db, caller=caller)
     db.commit()
     if not created:
         response.status_code = 200
