@@ -75,3 +75,35 @@ def test_an_answer_from_another_message_never_overwrites_the_saved_one(settings,
     with session_scope(url) as s:
         answers = [(a.position, a.answer) for a in s.get(Reflection, rid).answers]
     assert answers == [(1, "first answer"), (2, "second answer")]
+
+
+def test_nothing_typed_mid_reflection_reaches_the_review_queue(settings, make_user):
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from assistant.answering import Decision
+    from assistant.models import UnansweredQuestion
+    from assistant.replies import DECLINE_TEXT, DECLINE_WHILE_REFLECTING_TEXT, build_reply
+
+    url = settings.database_url
+    with session_scope(url) as s:
+        seed_content(ROOT / "content", session=s)
+    uid, _, _ = make_user("mid.reflection")
+    with session_scope(url) as s:
+        rid = data.start_reflection(author_id=uid, run_id=uuid.uuid4().hex,
+                                    set_row=data.get_set("gibbs", session=s), session=s).id
+    text = "he told me about his sister's court case and I felt out of my depth"
+    with session_scope(url) as s:
+        replies = build_reply(Decision("decline"), text=text, message_id="mid-0001-x", user_id=uid, session=s)
+        assert replies == [{"text": DECLINE_WHILE_REFLECTING_TEXT}]
+        suggest = Decision("suggest", key="omfq", suggestions=["omfq", "seed_what_is"])
+        assert build_reply(suggest, text=text, message_id="mid-0002-x", user_id=uid, session=s)[0]["buttons"]
+        assert s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 0
+    with session_scope(url) as s:  # hours later, a question is a question again
+        s.get(Reflection, rid).updated_at = dt.datetime.utcnow() - dt.timedelta(hours=3)
+    with session_scope(url) as s:
+        replies = build_reply(Decision("decline"), text="what about parole boards?", message_id="mid-0003-x",
+                              user_id=uid, session=s)
+        assert replies == [{"text": DECLINE_TEXT}]
+        assert s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 1
