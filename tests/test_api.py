@@ -272,3 +272,17 @@ def test_page_is_served_locally_with_security_headers(client):
         resp = client.get(page)
         assert resp.status_code == 200 and f"/static/{script}" in resp.text, page
         assert "https://" not in resp.text and client.get(f"/static/{script}").status_code == 200
+
+
+def test_a_long_history_is_paged_never_silently_cut(client, pat):
+    client.app.state.rasa.tracker_events = [
+        {"event": "user" if n % 2 == 0 else "bot", "text": f"message {n}"} for n in range(5000)]
+    first = client.get("/api/history").json()
+    assert len(first["messages"]) == 200 and first["earlier"] == 4800
+    assert first["messages"][-1]["text"] == "message 4999"
+    back = client.get(f"/api/history?limit=200&before={first['earlier']}").json()
+    assert back["earlier"] == 4600 and back["messages"][-1]["text"] == "message 4799"
+    start = client.get("/api/history?limit=1000&before=300").json()
+    assert start["earlier"] == 0 and len(start["messages"]) == 300 and start["messages"][0]["text"] == "message 0"
+    for bad in ("limit=0", "limit=5000", "before=-1", "limit=abc"):
+        assert client.get(f"/api/history?{bad}").status_code == 422, bad

@@ -89,8 +89,8 @@ def user_message(text: str, questions: Dict[str, str]) -> ChatMessage:
     return ChatMessage(sender="user", text=text)
 
 
-def from_events(events: Iterable[Dict[str, Any]], questions: Dict[str, str], limit: int = 200) -> List[ChatMessage]:
-    """The conversation so far, from a Rasa tracker's events."""
+def from_events(events: Iterable[Dict[str, Any]], questions: Dict[str, str]) -> List[ChatMessage]:
+    """The whole conversation, from a Rasa tracker's events (the route pages it)."""
     out: List[ChatMessage] = []
     for event in events:
         kind = event.get("event")
@@ -107,4 +107,4 @@ def from_events(events: Iterable[Dict[str, Any]], questions: Dict[str, str], lim
             msg = bot_message(event.get("text"), data.get("buttons"), custom)
             if msg:
                 out.append(msg)
-    return out[-limit:]
+    return out

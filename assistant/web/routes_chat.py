@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Optional
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -92,21 +93,26 @@ async def chat(body: ChatRequest, request: Request, user: User = Depends(current
 
 
 @router.get("/history", response_model=ChatResponse)
-async def history(request: Request, user: User = Depends(current_user),
-                  db: Session = Depends(get_db)) -> ChatResponse:
-    """The conversation so far (from Rasa's tracker store), with the user's feedback."""
+async def history(request: Request, user: User = Depends(current_user), db: Session = Depends(get_db),
+                  limit: int = Query(200, ge=1, le=1000), before: Optional[int] = Query(None, ge=0, le=10**9),
+                  ) -> ChatResponse:
+    """The conversation so far (from Rasa's tracker store), with the user's feedback: the
+    last ``limit`` messages (before position ``before``, for paging back), and how many
+    earlier ones there are (``earlier``), so nothing is dropped without saying so."""
     try:
         events = await request.app.state.rasa.events(str(user.id))
     except AssistantUnavailable:
         raise ApiError(503, "Your conversation can't be loaded because the assistant is "
                             "unavailable right now. Please try again in a few minutes.",
                        "assistant_unavailable")
-    messages = render.from_events(events, _questions(db))
+    everything = render.from_events(events, _questions(db))
+    end = len(everything) if before is None else min(before, len(everything))
+    messages = everything[max(0, end - limit):end]
     votes = feedback_for_answers(user.id, [m.answer_id for m in messages if m.answer_id], session=db)
     for m in messages:
         if m.answer_id in votes:
             m.feedback = votes[m.answer_id]
-    return ChatResponse(messages=messages)
+    return ChatResponse(messages=messages, earlier=max(0, end - limit))
 
 
 @router.post("/feedback", response_model=FeedbackOut)

@@ -95,6 +95,7 @@ class ChatMessage(BaseModel):
 class ChatResponse(BaseModel):
     messages: List[ChatMessage]
     sent: Optional[str] = None  # the text as relayed (after masking)
+    earlier: int = 0  # history: how many earlier messages are not in this page
 
 
 class FeedbackRequest(RequestModel):

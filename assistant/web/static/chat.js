@@ -23,6 +23,7 @@
 
     const r = await api("/api/history");
     if (r.ok) {
+      if (r.data.earlier) showEarlier(r.data.earlier);
       r.data.messages.forEach(addMessage);
       if (!r.data.messages.length) {
         addMessage({ sender: "bot", html: "<p>Hello " + escapeHtml(user.display_name) +
@@ -32,6 +33,22 @@
     else { $("chat-error").textContent = r.data.error; }
     if (user.role === "practitioner") loadPrompts(true);
     box.focus();
+  }
+
+  // Older messages are fetched a page at a time, never silently dropped.
+  function showEarlier(count) {
+    const more = document.createElement("button");
+    more.type = "button"; more.className = "secondary earlier";
+    more.textContent = "Show earlier messages (" + count + " more)";
+    more.addEventListener("click", async () => {
+      const r = await api("/api/history?limit=200&before=" + count);
+      if (!r.ok) { $("chat-error").textContent = r.data.error; return; }
+      const first = more.nextSibling;
+      more.remove();
+      if (r.data.earlier) showEarlier(r.data.earlier);
+      r.data.messages.forEach((m) => { const node = addMessage(m); if (first) log.insertBefore(node, first); });
+    });
+    log.insertBefore(more, log.firstChild);
   }
 
   async function loadPrompts(announce) {
