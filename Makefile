@@ -19,7 +19,7 @@ export PYTHONWARNINGS         ?= ignore::DeprecationWarning
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard nlu_data/*.yml) $(wildcard stories/*.yml) build/spacy-en/meta.json
 
-.PHONY: help run test bench train validate nlu spacy db install clean purge test-unit test-conversations test-e2e browser-deps
+.PHONY: help lint run test bench train validate nlu spacy db install clean purge test-unit test-conversations test-e2e browser-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -76,7 +76,10 @@ test-conversations: train ## Rasa conversation tests (fail on any prediction err
 test-e2e: train browser-deps ## End-to-end and browser tests against the running stack
 	$(PY) -m pytest -m "e2e or browser" -q
 
-test: validate test-unit test-conversations test-e2e ## Everything CI runs
+lint: install ## ruff over the code and tests
+	$(BIN)/ruff check assistant actions tests
+
+test: lint validate test-unit test-conversations test-e2e ## Everything CI runs
 
 # ASSISTANT_BENCH_STABILITY=0 skips the seed spread / one-example swing (five more trainings).
 # Load runs (sustained 20/50 users, open loop 10 msg/s, one 300-message conversation; ~5 min):
