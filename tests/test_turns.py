@@ -107,3 +107,21 @@ def test_nothing_typed_mid_reflection_reaches_the_review_queue(settings, make_us
                               user_id=uid, session=s)
         assert replies == [{"text": DECLINE_TEXT}]
         assert s.scalar(select(func.count()).select_from(UnansweredQuestion)) == 1
+
+
+def test_the_form_slots_of_a_set_are_remembered_for_a_minute(settings):
+    from assistant.models import ReflectionQuestion, ReflectionSet
+
+    url = settings.database_url
+    with session_scope(url) as s:
+        seed_content(ROOT / "content", session=s)
+        count = len(data.get_set("gibbs", session=s).questions)
+        assert flow.required_slots("gibbs", session=s, now=0.0) == ["reflection_set"] + flow.QUESTION_SLOTS[:count]
+        set_id = s.query(ReflectionSet.id).filter(ReflectionSet.key == "gibbs").scalar()
+        last = s.query(ReflectionQuestion).filter(ReflectionQuestion.set_id == set_id) \
+            .order_by(ReflectionQuestion.position.desc()).first()
+        s.delete(last)
+    with session_scope(url) as s:
+        assert len(flow.required_slots("gibbs", session=s, now=30.0)) == count + 1  # remembered
+        assert len(flow.required_slots("gibbs", session=s, now=61.0)) == count  # then read again
+        assert flow.required_slots(None, session=s) == ["reflection_set", "q1"]
