@@ -12,11 +12,13 @@ import time
 from pathlib import Path
 from typing import List, Optional
 
+from assistant import cli_users
 from assistant.config import PROJECT_ROOT, get_settings
 
 NLU_FILE = PROJECT_ROOT / "nlu_data" / "faq.yml"
 SPACY_DIR = PROJECT_ROOT / "build" / "spacy-en"
 DEMO_CREDENTIALS = PROJECT_ROOT / "var" / "demo-users.txt"
+USER_ROLES = ["practitioner", "manager", "programme", "admin"]  # assistant.models.ROLES, without its imports
 
 
 def cmd_build_spacy(args) -> int:
@@ -125,6 +127,7 @@ DEMO_USERS = [
     ("po.demo", "Demo Practitioner", "practitioner", "mgr.demo"),
     ("po2.demo", "Second Demo Practitioner", "practitioner", "mgr.demo"),
     ("team.demo", "Demo Programme Team", "programme", None),
+    ("admin.demo", "Demo Administrator", "admin", None),
 ]
 
 
@@ -347,11 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
     p = users.add_parser("create", help=cmd_users_create.__doc__)
     p.add_argument("--username", required=True)
-    p.add_argument("--role", required=True, choices=["practitioner", "manager", "programme"])
+    p.add_argument("--role", required=True, choices=USER_ROLES)
     p.add_argument("--display-name")
     p.add_argument("--manager", help="username of the line manager")
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_users_create)
+    cli_users.add_commands(users, USER_ROLES)  # list, set-role, set-manager, (de/re)activate, reset-password
 
     sub.add_parser("demo-users", help=cmd_demo_users.__doc__).set_defaults(func=cmd_demo_users)
 

@@ -20,10 +20,12 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.expression import false
 
 Base = declarative_base()
 
-ROLES = ("practitioner", "manager", "programme")
+# admin: administers accounts only (assistant.accounts); sees no reflections and no FAQ pages
+ROLES = ("practitioner", "manager", "programme", "admin")
 
 
 def utcnow() -> dt.datetime:
@@ -42,6 +44,14 @@ class User(Base):
     manager_id = Column(Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # set by an administrator's temporary password: until changed, the user's sessions may
+    # only change it (assistant.web.deps)
+    must_change_password = Column(Boolean, nullable=False, default=False, server_default=false())
+    # the one live "set your password" link (SHA-256 of its token), when it expires and when
+    # it was used: a new link replaces the old one; a used one is kept to say "already used"
+    password_reset_hash = Column(String(64), nullable=True, unique=True, index=True)
+    password_reset_expires_at = Column(DateTime, nullable=True)
+    password_reset_used_at = Column(DateTime, nullable=True)
 
     manager = relationship("User", remote_side=[id])
 

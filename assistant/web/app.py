@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.config import Settings, get_settings
 from assistant.masking import mask
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, kind_of
-from assistant.web import routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
+from assistant.web import routes_admin, routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
 from assistant.web.deps import ApiError
 from assistant.training import TrainingWorker
 from assistant.web.rasa_client import RasaClient
@@ -236,6 +236,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.include_router(routes_reflections.router)
     app.include_router(routes_manager.router)
     app.include_router(routes_programme.router)
+    app.include_router(routes_admin.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

@@ -12,6 +12,8 @@ from assistant.models import User
 from assistant.users import user_for_token
 
 COOKIE_NAME = "pa_session"
+# All a session may do while its user must change a temporary password (assistant.accounts).
+PASSWORD_CHANGE_PATHS = frozenset({"/api/me", "/api/me/password", "/api/logout"})
 
 
 class ApiError(HTTPException):
@@ -40,13 +42,17 @@ def get_db(request: Request) -> Iterator[Session]:
 
 
 def current_user(request: Request, db: Session = Depends(get_db)) -> User:
-    """The logged-in user, or 401 (no session, or an expired one)."""
+    """The logged-in user, or 401 (no session, or an expired one); 403 while they must change
+    a temporary password, except to change it, see who they are or log out."""
     token = request.cookies.get(COOKIE_NAME)
     if not token:
         raise ApiError(401, "Please log in.", "not_logged_in")
     user = user_for_token(token, session=db)
     if user is None:
         raise ApiError(401, "Your session has expired. Please log in again.", "session_expired")
+    if user.must_change_password and request.url.path not in PASSWORD_CHANGE_PATHS:
+        raise ApiError(403, "Please change your temporary password before you continue.",
+                       "must_change_password")
     return user
 
 
