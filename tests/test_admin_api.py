@@ -216,3 +216,11 @@ def test_bad_bodies_are_422(admin, users):
                        (f"/api/admin/users/{pat}/password-reset", {"method": "email"})]:
         resp = admin.post(path, json=body)
         assert resp.status_code == 422, (path, body, resp.text)
+
+
+def test_the_password_page_is_served_without_inline_script(client_for):
+    resp = client_for(None).get("/password")
+    assert resp.status_code == 200 and "script-src 'self'" in resp.headers["content-security-policy"]
+    assert '<script src="/static/password.js"' in resp.text and "<script>" not in resp.text
+    assert "style=" not in resp.text and "<style" not in resp.text
+    assert client_for(None).get("/static/password.js").status_code == 200

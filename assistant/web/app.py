@@ -193,7 +193,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 PAGES = {"/": "index.html", "/manager": "manager.html", "/programme": "programme.html",
-         "/reflections": "reflections.html"}
+         "/reflections": "reflections.html", "/password": "password.html"}
 
 
 def _page(path: Path):
