@@ -230,3 +230,17 @@ def test_the_privacy_faq_states_the_rules_the_code_enforces(seeded):
     assert seeded.retention_days == 365 and "deleted automatically after 12 months" in answer
     for phrase in ("private to you", "choose to share it", "counts", "programme team sees no", "export", "delete"):
         assert phrase in answer.lower(), phrase
+
+
+def test_a_wrong_service_token_is_refused_in_constant_time_terms(seeded, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from assistant.web.app import create_app
+    from tests.test_api import RecordingRasa
+
+    settings = seeded.copy(update={"service_token": "cms-secret-token-value"})
+    with TestClient(create_app(settings)) as c:
+        c.app.state.rasa = RecordingRasa()
+        for token in ("cms-secret-token-valuX", "", "x" * 500, "cms-secret-token-value "):
+            resp = c.post("/api/sessions", json={"practitioner_id": 1}, headers={"X-Service-Token": token})
+            assert resp.status_code == 401 and resp.json()["code"] == "bad_service_token"

@@ -6,6 +6,8 @@ nobody else (including the programme team) sees any.
 """
 from __future__ import annotations
 
+import hmac
+
 import datetime as dt
 from typing import List, Optional
 
@@ -16,8 +18,7 @@ from assistant import prompts as prompt_data
 from assistant import reflections as data
 from assistant.config import Settings
 from assistant.models import Reflection, ReflectionPrompt, User
-from assistant.users import user_for_token
-from assistant.web.deps import COOKIE_NAME, ApiError, get_db, get_settings_dep, require_role
+from assistant.web.deps import ApiError, current_user, get_db, get_settings_dep, require_role
 from assistant.web.schemas import (
     AnswerOut, PromptOut, ReflectionOut, ResourceId, SessionOut, SessionRequest, ShareRequest, SnoozeRequest,
 )
@@ -126,13 +127,11 @@ def dismiss(prompt_id: ResourceId, user: User = Depends(practitioner), db: Sessi
 def _caller(request: Request, db: Session, settings: Settings, token: Optional[str]) -> Optional[User]:
     """The logged-in user, or None for a case-management system with the service token."""
     if token is not None:
-        if not settings.service_token or token != settings.service_token:
+        if not settings.service_token or not hmac.compare_digest(
+                token.encode("utf-8", "replace"), settings.service_token.encode("utf-8")):
             raise ApiError(401, "Invalid service token.", "bad_service_token")
         return None
-    user = user_for_token(request.cookies.get(COOKIE_NAME), session=db)
-    if user is None:
-        raise ApiError(401, "Please log in.", "not_logged_in")
-    return user
+    return current_user(request, db)  # the same checks as every page (expiry, must-change-password)
 
 
 @router.post("/sessions", response_model=SessionOut, status_code=201)

@@ -12,6 +12,9 @@ window.PA = (function () {
     }
     let data = {};
     try { data = await resp.json(); } catch (e) { data = { error: "Unexpected response from the server." }; }
+    if (resp.status === 403 && data.code === "must_change_password" && window.location.pathname !== "/password") {
+      window.location.href = "/password";  // a temporary password: choose your own first
+    }
     return { ok: resp.ok, status: resp.status, data };
   }
 
