@@ -191,6 +191,7 @@ def stability(base_model: Path, work: Path, sets: Dict[str, Path]) -> dict:
     example (same seed as the base): mean / min / max / spread, and the one-example swing."""
     thresholds = thresholds_from(get_settings())
     docs = evaluation.documents_from_file()
+    work.mkdir(parents=True, exist_ok=True)
     runs = []
     for seed in SEEDS:
         model = base_model
