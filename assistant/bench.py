@@ -149,10 +149,10 @@ def _train(out_dir: Path, config: Path, data: List[str], nlu_only: bool = False)
     cmd = [sys.executable, "-m", "rasa", "train"] + (["nlu", "--nlu", *data] if nlu_only else
                                                       ["--data", *data, "stories", "--domain", "domain.yml"])
     # as the retraining worker trains (assistant/training.py): validation is `make validate`'s job
-    cmd += ["--config", str(config), "--out", str(out_dir), "--fixed-model-name", "model", "--quiet",
-            "--skip-validation"]
+    cmd += ["--config", str(config), "--out", str(out_dir), "--fixed-model-name", "model", "--quiet"]
     start = time.perf_counter()
-    subprocess.run(cmd + ([] if nlu_only else ["--force"]), cwd=PROJECT_ROOT, check=True,
+    # `rasa train nlu` has neither --force nor --skip-validation
+    subprocess.run(cmd + ([] if nlu_only else ["--force", "--skip-validation"]), cwd=PROJECT_ROOT, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=TRAIN_TIMEOUT_S)
     return time.perf_counter() - start
 
