@@ -78,7 +78,7 @@ def test_log_in_ask_see_the_answer_and_give_feedback(stack, browser, tmp_path):
     from selenium.webdriver.common.keys import Keys
 
     browser.get(stack.web_url)
-    wait_for(browser, "#login-form")
+    wait_for(browser, "#login-view:not([hidden]) #username")  # shown once /api/me says 401
     browser.find_element(By.ID, "username").send_keys("pat.e2e")
     browser.find_element(By.ID, "password").send_keys("wrong password" + Keys.ENTER)
     wait_text(browser, "login-error", "Incorrect username or password.")

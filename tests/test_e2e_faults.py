@@ -95,21 +95,28 @@ class Browser(threading.Thread):
 
     def _converse(self, client: httpx.Client) -> None:
         replies = self._send(client, {"payload": '/start_reflection{"reflection_set": "gibbs"}'}) or []
-        pending_marker = None
+        pending_marker, asked = None, 0
         while not self.stop.is_set():
             joined = " ".join(m.get("text") or "" for m in replies)
             buttons = [b["payload"] for m in replies for b in m.get("buttons") or []]
-            if pending_marker and (QUESTION.search(joined) or "summary" in joined):
+            question = QUESTION.search(joined)
+            # told saved: the form moved on (a later question, or the summary). The same
+            # question again means not saved (e.g. "I couldn't save that" while the database
+            # is away), and the practitioner knows it.
+            if pending_marker and ((question and int(question.group(1)) > asked) or "summary" in joined):
                 self.told_saved.append(pending_marker)
             pending_marker = None
-            if QUESTION.search(joined):
+            if question:
+                asked = int(question.group(1))
                 self.count += 1
                 pending_marker = f"zq{self.tag}x{self.count}k"
                 replies = self._send(client, {"message": f"I noticed the conversation went better once we "
                                                          f"agreed the plan together {pending_marker}"}) or []
             elif "/deny" in buttons:
+                asked = 0
                 replies = self._send(client, {"payload": "/deny"}) or []
             else:
+                asked = 0
                 self._send(client, {"message": "what does SEED stand for?"})
                 replies = self._send(client, {"payload": '/start_reflection{"reflection_set": "gibbs"}'}) or []
 
