@@ -174,6 +174,13 @@ def _has_team(user: User, *, session: Session) -> int:
         User.manager_id == user.id, User.active.is_(True), User.id != user.id)) or 0
 
 
+def _no_team_left(user: User, *, session: Session) -> None:
+    """A manager keeps their role and account while anyone active still reports to them."""
+    if user.role == "manager" and (team := _has_team(user, session=session)):
+        raise AccountConflict(f"{user.display_name} manages {team} active team member(s): give them "
+                              "another line manager first.", code="has_team")
+
+
 def end_sessions(user_id: int, *, keep_token_hash: Optional[str] = None, session: Session) -> int:
     """Delete the user's login sessions (but the one ``keep_token_hash``); returns how many."""
     stmt = delete(WebSession).where(WebSession.user_id == user_id)
@@ -231,9 +238,7 @@ def set_role(user_id: int, role: str, *, actor: Optional[User], session: Session
         return user
     _keep_an_admin(user, session=session)  # the last admin hears why first, not "ask another"
     _check_actor(actor, user, "change the role of")
-    if user.role == "manager" and (team := _has_team(user, session=session)):
-        raise AccountConflict(f"{user.display_name} manages {team} active team member(s): give them "
-                              "another line manager first.", code="has_team")
+    _no_team_left(user, session=session)
     _record(actor, "role", user, {"from": user.role, "to": role}, session=session)
     user.role = role
     return user
@@ -269,9 +274,7 @@ def deactivate(user_id: int, *, actor: Optional[User], export_offered: bool, ret
         return user
     _keep_an_admin(user, session=session)  # the last admin hears why first, not "ask another"
     _check_actor(actor, user, "deactivate")
-    if user.role == "manager" and (team := _has_team(user, session=session)):
-        raise AccountConflict(f"{user.display_name} manages {team} active team member(s): give them "
-                              "another line manager first.", code="has_team")
+    _no_team_left(user, session=session)
     held = reflection_summary(user.id, retention_days=retention_days, session=session)
     if held["count"] and not export_offered:
         raise AccountConflict(
