@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     lock_poll_seconds: float = Field(0.02, gt=0, le=1)  # a second message waits this long between checks
     # a server killed mid-turn holds its user's lock until this runs out; longer than any turn
     # (the web app gives up after rasa_timeout_seconds), short enough to recover quickly
-    lock_lifetime_seconds: float = Field(30.0, gt=0)
+    lock_lifetime_seconds: float = Field(60.0, gt=0)  # Rasa's own: a queued message's ticket must outlive the turns before it
     session_max_events: int = Field(150, ge=0)  # a longer session is closed between flows (0 = never)
     # FAQ decision thresholds: the ONLY place they live (assistant.answering.Thresholds,
     # used by the actions via assistant.faq_decision and by the evaluation). Score =
