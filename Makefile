@@ -19,7 +19,7 @@ export PYTHONWARNINGS         ?= ignore::DeprecationWarning
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard nlu_data/*.yml) $(wildcard stories/*.yml) build/spacy-en/meta.json
 
-.PHONY: help lint run test bench train validate nlu spacy db install clean purge test-unit test-conversations test-e2e browser-deps
+.PHONY: help lint run test bench train validate nlu spacy db install assets clean purge test-unit test-conversations test-e2e browser-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -32,7 +32,23 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-install: $(VENV)/.installed ## Create the virtual environment and install everything
+install: $(VENV)/.installed assets ## Create the virtual environment and install everything
+
+# GOV.UK Frontend and MoJ Frontend (and axe-core for the accessibility tests) from the npm
+# registry, exactly as package-lock.json says; their built files are served at /assets.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+build/assets/.built: node_modules/.installed
+	rm -rf build/assets && mkdir -p build/assets/images
+	cp -R node_modules/govuk-frontend/dist/govuk/assets/. build/assets/
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.css node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js build/assets/
+	cp -R node_modules/@ministryofjustice/frontend/moj/assets/images/. build/assets/images/
+	cp node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.css node_modules/@ministryofjustice/frontend/moj/moj-frontend.min.js build/assets/
+	touch $@
+
+assets: build/assets/.built ## Install the design systems' packages (npm ci) and build the web app's /assets
 
 build/spacy-en/meta.json: $(VENV)/.installed assistant/nlp.py
 	$(PY) -m assistant build-spacy --force
