@@ -171,3 +171,57 @@ def test_when_every_server_fails_the_user_is_told_unavailable():
                 await runner.cleanup()
 
     asyncio.run(main())
+
+
+def test_one_users_messages_reach_rasa_one_at_a_time_and_others_are_not_held_up():
+    in_flight = {"7": 0, "8": 0}
+    most = {"7": 0, "8": 0}
+    order = []
+
+    async def webhook(request):
+        body = await request.json()
+        who = body["sender"]
+        in_flight[who] += 1
+        most[who] = max(most[who], in_flight[who])
+        order.append(body["message_id"])
+        await asyncio.sleep(0.05)
+        in_flight[who] -= 1
+        return web.json_response([{"text": body["message_id"]}])
+
+    async def main():
+        runners, urls = await _servers([webhook, webhook])
+        client = RasaClient(urls, "tok", urls[0], timeout=5, channel_token="chan-secret")
+        try:
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            replies = await asyncio.gather(*(client.send("7", "hi", f"msg-seven-{n}") for n in range(6)),
+                                           client.send("8", "hi", "msg-eight-0"))
+            other_user = loop.time() - start
+        finally:
+            await client.close()
+            for runner in runners:
+                await runner.cleanup()
+        return replies, other_user
+
+    replies, _ = asyncio.run(main())
+    assert most == {"7": 1, "8": 1}  # never two of user 7's messages at Rasa at once
+    assert [r[0]["text"] for r in replies[:6]] == [f"msg-seven-{n}" for n in range(6)]
+    sevens = [m for m in order if m.startswith("msg-seven")]
+    assert sevens == [f"msg-seven-{n}" for n in range(6)]  # in the order they were sent
+    assert order.index("msg-eight-0") < 3  # user 8 did not wait behind user 7's queue
+
+
+def test_waiting_longer_than_the_timeout_for_ones_own_earlier_message_is_unavailable():
+    async def slow(_request):
+        await asyncio.sleep(0.4)
+        return web.json_response([{"text": "ok"}])
+
+    async def check(client):  # timeout 0.5 s: the second waits 0.4 s, then gets 0.5 s itself
+        first, second, third = await asyncio.gather(
+            client.send("7", "a", "msg-a-0001"), client.send("7", "b", "msg-b-0001"),
+            client.send("7", "c", "msg-c-0001"), return_exceptions=True)
+        assert first == [{"text": "ok"}] and second == [{"text": "ok"}]
+        assert isinstance(third, AssistantUnavailable)  # waited 0.8 s > 0.5 s for the others
+        assert client._user_locks == {}  # nothing kept once nobody waits
+
+    asyncio.run(_with_server([web.post("/webhooks/webapp/webhook", slow)], check))

@@ -6,7 +6,10 @@ with httpx, and aiohttp (already installed with Rasa) needs far less.
 Any Rasa server can handle any user: they share the tracker store and a lock store
 (Redis) that keeps each user's messages in order. Each message goes to the server with the
 fewest messages in flight (so users spread evenly); a server that refuses connections or
-fails is skipped for a few seconds and the message goes to another. Resending is safe
+fails is skipped for a few seconds and the message goes to another. One user's messages
+leave this web app one at a time (a second waits here for the first's reply, not in Rasa's
+lock queue, where a long queue of one user's messages could outlast the lock's lifetime and
+let two servers handle them at once). Resending is safe
 because every message carries the web app's message id: a server that finds the id
 already in the conversation answers from the stored turn (assistant/rasa_server/turns.py)."""
 from __future__ import annotations
@@ -45,6 +48,8 @@ class RasaClient:
         self._in_flight = {u: 0 for u in self._rasa_urls}
         self._skip_until = {u: 0.0 for u in self._rasa_urls}
         self._turn = itertools.count()
+        self._user_locks: Dict[str, asyncio.Lock] = {}
+        self._user_waiting: Dict[str, int] = {}
 
     def _order(self) -> List[str]:
         """Servers to try, best first: working ones by fewest messages in flight (ties taken
@@ -98,9 +103,26 @@ class RasaClient:
 
     async def send(self, sender: str, message: str, message_id: str) -> List[Dict[str, Any]]:
         """Send a message as ``sender`` through our channel (it requires the channel token).
-        ``message_id`` identifies the message: sending it again is answered from the stored turn."""
-        return await self._any_server("POST", "/webhooks/webapp/webhook", headers=self._channel_headers,
-                                      json={"sender": sender, "message": message, "message_id": message_id})
+        ``message_id`` identifies the message: sending it again is answered from the stored turn.
+        The sender's earlier message, if still in flight, is answered first; waiting for it
+        longer than the relay's timeout fails this one (the user retries)."""
+        lock = self._user_locks.setdefault(sender, asyncio.Lock())
+        self._user_waiting[sender] = self._user_waiting.get(sender, 0) + 1
+        try:
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout=self._timeout.total)
+            except asyncio.TimeoutError as exc:
+                raise AssistantUnavailable("the user's earlier message is still being answered") from exc
+            try:
+                return await self._any_server("POST", "/webhooks/webapp/webhook", headers=self._channel_headers,
+                                              json={"sender": sender, "message": message, "message_id": message_id})
+            finally:
+                lock.release()
+        finally:
+            self._user_waiting[sender] -= 1
+            if not self._user_waiting[sender]:  # nobody holds or waits for it: forget it
+                del self._user_waiting[sender]
+                self._user_locks.pop(sender, None)
 
     async def events(self, sender: str) -> List[Dict[str, Any]]:
         """The tracker events of ``sender``'s conversation (every session)."""
