@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     action_server_url: str = "http://127.0.0.1:5055"
     web_host: str = "127.0.0.1"
     web_port: int = 8000
+    # GOV.UK Frontend and MoJ Frontend's built files (css, js, fonts, images), served at /assets;
+    # `make assets` builds them from the npm packages (package-lock.json)
+    assets_dir: Path = PROJECT_ROOT / "build" / "assets"
     session_hours: float = 8.0
     cookie_secure: bool = False
     max_message_chars: int = 4000

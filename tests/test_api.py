@@ -265,7 +265,7 @@ def test_page_is_served_locally_with_security_headers(client):
     assert "http://" not in resp.text and "https://" not in resp.text
     assert "default-src 'self'" in resp.headers["content-security-policy"]
     assert client.get("/static/chat.js").status_code == 200
-    assert client.get("/static/chat.css").status_code == 200
+    assert client.get("/static/app.css").status_code == 200
     assert client.get("/nope").json()["error"] == "Not found."
     for page, script in (("/manager", "manager.js"), ("/programme", "programme.js"),
                          ("/reflections", "reflections.js")):

@@ -185,7 +185,7 @@ def test_programme_team_edits_and_publishes_an_answer(stack, browser):
     assert not browser.find_elements(By.CSS_SELECTOR, "#preview script")
     browser.find_element(By.ID, "save").click()
     wait_text_css(browser, "live in the chat now", css="#edit-status")
-    assert wait_for(browser, "#history li")[0].text.find("edit") > 0
+    assert "edit" in wait_for(browser, "#history .moj-timeline__item")[0].text
 
     # the very next chat reply uses the new answer, without retraining
     browser.delete_all_cookies()

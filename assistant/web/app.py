@@ -11,7 +11,7 @@ from sqlalchemy import exc as sa_exc
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.config import Settings, get_settings
 from assistant.masking import mask
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, kind_of
-from assistant.web import routes_admin, routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
+from assistant.web import pages, routes_admin, routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
 from assistant.web.deps import ApiError
 from assistant.training import TrainingWorker
 from assistant.web.rasa_client import RasaClient
@@ -192,17 +192,6 @@ def _install_error_handlers(app: FastAPI) -> None:
                       details=[{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in errors])
 
 
-PAGES = {"/": "index.html", "/manager": "manager.html", "/programme": "programme.html",
-         "/reflections": "reflections.html", "/password": "password.html"}
-
-
-def _page(path: Path):
-    def page() -> FileResponse:
-        return FileResponse(path)
-
-    return page
-
-
 def create_app(settings: Optional[Settings] = None) -> FastAPI:
     """Build the web app; nothing is connected until it starts."""
     settings = settings or get_settings()
@@ -243,8 +232,6 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     def healthz() -> dict:
         return {"ok": True}
 
-    for path, template in PAGES.items():
-        app.add_api_route(path, _page(WEB_DIR / "templates" / template), methods=["GET"],
-                          include_in_schema=False)
+    pages.install(app, settings.assets_dir)
 
     return app

@@ -5,20 +5,25 @@
   const log = $("log"), form = $("chat-form"), box = $("message"), typing = $("typing");
   let busy = false;
 
-  const api = window.PA.api;
+  const { api, el, showNav, showErrors, notify } = window.PA;
 
+  // The sign-in form; ``message`` (signed out, session expired) in a notification banner.
   function showLogin(message) {
-    $("chat-view").hidden = true; $("whoami").hidden = true; $("login-view").hidden = false;
-    $("login-error").textContent = message || "";
+    $("chat-view").hidden = true; showNav(null); $("login-view").hidden = false;
+    showErrors($("login-errors"), []);
+    notify($("login-notice"), message || "", false);
     $("username").focus();
   }
 
+  function chatError(message, field) {
+    $("chat-error").textContent = message || "";
+    $("message-group").classList.toggle("govuk-form-group--error", !!(message && field));
+    box.classList.toggle("govuk-textarea--error", !!(message && field));
+  }
+
   async function showChat(user) {
-    $("login-view").hidden = true; $("chat-view").hidden = false; $("whoami").hidden = false;
-    $("user-name").textContent = user.display_name + " (" + user.role + ")";
-    $("link-reflections").hidden = user.role !== "practitioner";
-    $("link-manager").hidden = user.role !== "manager";
-    $("link-programme").hidden = user.role !== "programme";
+    $("login-view").hidden = true; $("chat-view").hidden = false;
+    showNav(user);
     log.textContent = "";
 
     const r = await api("/api/history");
@@ -30,7 +35,7 @@
           ". Ask me about the new Probation Rules, professional discretion, or the programme's practice models (SEED, RSM, SPA, desistance). My answers describe the programme and the rules as they stood in 2011-13: ask \"is this still current?\" for what has changed since and where to check today's rules.</p>" });
       }
     } else if (r.status === 401) { return showLogin(r.data.error); }
-    else { $("chat-error").textContent = r.data.error; }
+    else { chatError(r.data.error); }
     if (user.role === "practitioner") loadPrompts(true);
     box.focus();
   }
@@ -38,11 +43,11 @@
   // Older messages are fetched a page at a time, never silently dropped.
   function showEarlier(count) {
     const more = document.createElement("button");
-    more.type = "button"; more.className = "secondary earlier";
+    more.type = "button"; more.className = "govuk-button govuk-button--secondary earlier";
     more.textContent = "Show earlier messages (" + count + " more)";
     more.addEventListener("click", async () => {
       const r = await api("/api/history?limit=200&before=" + count);
-      if (!r.ok) { $("chat-error").textContent = r.data.error; return; }
+      if (!r.ok) { chatError(r.data.error); return; }
       const first = more.nextSibling;
       more.remove();
       if (r.data.earlier) showEarlier(r.data.earlier);
@@ -64,21 +69,22 @@
     }
     r.data.forEach((p) => {
       const li = document.createElement("li");
-      const text = document.createElement("div");
+      const text = document.createElement("p");
+      text.className = "govuk-body govuk-!-margin-bottom-2";
       text.textContent = (p.from_name ? p.from_name + " asked you to reflect" : "Time to reflect") +
         (p.set_name ? " (" + p.set_name + ")" : "") + (p.due_date ? ", due " + p.due_date : "") +
         (p.note ? ": “" + p.note + "”" : ".");
       li.appendChild(text);
       const start = document.createElement("button");
-      start.type = "button"; start.textContent = "Start now";
+      start.type = "button"; start.className = "govuk-button"; start.textContent = "Start now";
       start.addEventListener("click", () => send({ payload: '/start_reflection{"prompt_id": "' + p.id + '"}' }, "Start a reflection"));
       const later = document.createElement("button");
-      later.type = "button"; later.className = "secondary"; later.textContent = "Remind me tomorrow";
+      later.type = "button"; later.className = "govuk-button govuk-button--secondary"; later.textContent = "Remind me tomorrow";
       later.addEventListener("click", async () => { await api("/api/prompts/" + p.id + "/snooze", { hours: 24 }); loadPrompts(); });
       const dismiss = document.createElement("button");
-      dismiss.type = "button"; dismiss.className = "secondary"; dismiss.textContent = "Dismiss";
+      dismiss.type = "button"; dismiss.className = "govuk-button govuk-button--secondary"; dismiss.textContent = "Dismiss";
       dismiss.addEventListener("click", async () => { await api("/api/prompts/" + p.id + "/dismiss", {}); loadPrompts(); });
-      [start, later, dismiss].forEach((b) => li.appendChild(b));
+      li.appendChild(el("div", { class: "govuk-button-group" }, start, later, dismiss));
       list.appendChild(li);
     });
   }
@@ -87,31 +93,36 @@
     const d = document.createElement("div"); d.textContent = s; return d.innerHTML;
   }
 
+  // A message in MoJ Frontend's messages pattern; a bot message starts with who said it (for
+  // screen readers: the log announces each new message).
   function addMessage(m) {
     const div = document.createElement("div");
-    div.className = "msg " + (m.sender === "user" ? "user" : "bot") + (m.type === "notice" ? " notice" : "");
-    if (m.sender === "user") {
+    const mine = m.sender === "user";
+    div.className = "msg " + (mine ? "user moj-message-item moj-message-item--sent" : "bot moj-message-item moj-message-item--received") +
+      (m.type === "notice" ? " notice" : "");
+    if (mine) {
       div.textContent = m.text;
     } else {
+      div.appendChild(el("span", { class: "govuk-visually-hidden" }, "The assistant: "));
       const body = document.createElement("div");
-      body.className = "body";
+      body.className = "body moj-message-item__text";
       body.innerHTML = m.html || "";  // rendered server-side with raw HTML disabled
       div.appendChild(body);
       if (m.type === "faq_answer") {
         div.dataset.faqKey = m.faq_key || "";
         if (m.source) {
           const src = document.createElement("p");
-          src.className = "source"; src.textContent = "Source: " + m.source;
+          src.className = "source govuk-body-s"; src.textContent = "Source: " + m.source;
           div.appendChild(src);
         }
         if (m.answer_id) div.appendChild(feedbackControls(m));
       }
       if (m.buttons && m.buttons.length) {
         const wrap = document.createElement("div");
-        wrap.className = "buttons";
+        wrap.className = "buttons govuk-button-group";
         m.buttons.forEach((b) => {
           const btn = document.createElement("button");
-          btn.type = "button"; btn.textContent = b.title;
+          btn.type = "button"; btn.className = "govuk-button govuk-button--secondary"; btn.textContent = b.title;
           btn.addEventListener("click", () => send({ payload: b.payload }, b.title));
           wrap.appendChild(btn);
         });
@@ -125,14 +136,14 @@
 
   function feedbackControls(m) {
     const wrap = document.createElement("div");
-    wrap.className = "feedback";
+    wrap.className = "feedback govuk-button-group";
     wrap.setAttribute("role", "group");
     wrap.setAttribute("aria-label", "Was this answer helpful?");
     const thanks = document.createElement("span");
-    thanks.className = "thanks"; thanks.setAttribute("aria-live", "polite");
+    thanks.className = "thanks govuk-body-s"; thanks.setAttribute("aria-live", "polite");
     [[true, "Helpful"], [false, "Not helpful"]].forEach(([value, label]) => {
       const btn = document.createElement("button");
-      btn.type = "button"; btn.textContent = label;
+      btn.type = "button"; btn.className = "govuk-button govuk-button--secondary app-feedback-button"; btn.textContent = label;
       btn.dataset.helpful = String(value);
       btn.setAttribute("aria-pressed", String(m.feedback === value));
       btn.addEventListener("click", async () => {
@@ -164,7 +175,7 @@
   async function send(body, shownText) {
     if (busy) return;
     busy = true;
-    $("chat-error").textContent = "";
+    chatError("");
     const pending = addMessage({ sender: "user", text: shownText });
     typing.hidden = false; $("send").disabled = true;
     const request = Object.assign({ client_message_id: messageId(body) }, body);
@@ -183,7 +194,7 @@
     } else {
       pending.remove();  // not answered: the text stays in the box to send again (with the same id)
       if (r.status === 401) return showLogin(r.data.error);
-      $("chat-error").textContent = r.data.error || "Something went wrong. Please try again.";
+      chatError(r.data.error || "Something went wrong. Please try again.");
     }
     box.focus();
   }
@@ -191,7 +202,7 @@
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const text = box.value.trim();
-    if (!text) { $("chat-error").textContent = "Please type a message."; return; }
+    if (!text) { chatError("Type a question or a reply", true); box.focus(); return; }
     send({ message: text }, text);
   });
   box.addEventListener("keydown", (e) => {
@@ -200,11 +211,15 @@
 
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    notify($("login-notice"), "", false);
+    const blank = [["username", "Enter your username"], ["password", "Enter your password"]]
+      .filter(([id]) => !$(id).value).map(([id, text]) => ({ href: "#" + id, text }));
+    if (blank.length) { showErrors($("login-errors"), blank); return; }
     const r = await api("/api/login", { username: $("username").value, password: $("password").value });
-    if (r.ok) { $("password").value = ""; showChat(r.data); }
-    else { $("login-error").textContent = r.data.error || "Login failed."; }
+    if (r.ok) { $("password").value = ""; showErrors($("login-errors"), []); showChat(r.data); return; }
+    showErrors($("login-errors"), [{ href: "#username", text: r.data.error || "Sign-in failed. Please try again." }]);
   });
-  $("logout").addEventListener("click", async () => { await api("/api/logout", {}); showLogin("You have logged out."); });
+  $("logout").addEventListener("click", async () => { await api("/api/logout", {}); showLogin("You have signed out."); });
 
   (async function start() {
     const r = await api("/api/me");

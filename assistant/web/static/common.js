@@ -1,6 +1,9 @@
-// Shared by every page: JSON API calls and small DOM helpers. No third-party code.
+// Shared by every page: JSON API calls, small DOM helpers, the service navigation and the
+// GOV.UK error summary. No third-party code here (the design systems' scripts start in init.js).
 "use strict";
 window.PA = (function () {
+  const SECTIONS = { practitioner: "reflections", manager: "manager", programme: "programme", admin: "admin" };
+
   async function api(path, body, method) {
     const opts = body === undefined && !method ? { method: "GET" } :
       { method: method || "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}) };
@@ -30,17 +33,74 @@ window.PA = (function () {
     return node;
   }
 
+  // The service navigation: the user's name and the links their role may use (null: hide it).
+  function showNav(user) {
+    const nav = document.getElementById("whoami");
+    if (!nav) return;
+    nav.hidden = !user;
+    document.getElementById("user-name").textContent = user ? user.display_name + " (" + user.role + ")" : "";
+    Object.values(SECTIONS).forEach((section) => {
+      const link = document.getElementById("link-" + section);
+      if (link) link.closest("li").hidden = !user || SECTIONS[user.role] !== section;
+    });
+  }
+
+  // The GOV.UK error summary in ``summary`` (its list is .govuk-error-summary__list), linking
+  // each error to its field ([{href: "#field", text}]), marking the fields, and focused.
+  function showErrors(summary, errors) {
+    const list = summary.querySelector(".govuk-error-summary__list");
+    list.replaceChildren(...errors.map((e, i) => el("li", {},
+      el("a", Object.assign({ href: e.href || "#main" }, i === 0 && summary.dataset.firstId ? { id: summary.dataset.firstId } : {}), e.text))));
+    summary.hidden = !errors.length;
+    document.querySelectorAll(".govuk-form-group--error").forEach((g) => g.classList.remove("govuk-form-group--error"));
+    document.querySelectorAll(".app-field-error").forEach((m) => { m.hidden = true; m.textContent = ""; });
+    document.querySelectorAll(".govuk-input--error, .govuk-textarea--error, .govuk-select--error").forEach((f) =>
+      f.classList.remove("govuk-input--error", "govuk-textarea--error", "govuk-select--error"));
+    errors.forEach((e) => markField(e.href, e.text));
+    if (errors.length) summary.focus();
+  }
+
+  function markField(href, text) {
+    const field = href && href.startsWith("#") && document.getElementById(href.slice(1));
+    const group = field && field.closest(".govuk-form-group");
+    if (!group) return;
+    group.classList.add("govuk-form-group--error");
+    field.classList.add({ TEXTAREA: "govuk-textarea--error", SELECT: "govuk-select--error" }[field.tagName] || "govuk-input--error");
+    const message = group.querySelector(".app-field-error");
+    if (message) {
+      message.hidden = false;
+      message.replaceChildren(el("span", { class: "govuk-visually-hidden" }, "Error: "), text);
+    }
+  }
+
+  // A notification banner (success or information) in ``banner``: its content is ``text``; focused.
+  function notify(banner, text, focus) {
+    banner.querySelector(".govuk-notification-banner__heading").textContent = text;
+    banner.hidden = !text;
+    if (text && focus !== false) banner.focus();
+  }
+
   // For pages other than the chat: the current user, or back to the chat page to log in.
   async function requireUser(role) {
     const r = await api("/api/me");
     if (!r.ok) { window.location.href = "/"; return null; }
+    showNav(r.data);
     if (role && r.data.role !== role) {
-      document.getElementById("main").replaceChildren(el("p", { class: "error" }, "This page is for " + role + "s."));
+      document.getElementById("main").replaceChildren(
+        el("h1", { class: "govuk-heading-l" }, "You don't have access to this page"),
+        el("p", { class: "govuk-body" }, "This page is for " + role + "s."));
       return null;
     }
-    document.getElementById("user-name").textContent = r.data.display_name + " (" + r.data.role + ")";
     return r.data;
   }
 
-  return { api, el, requireUser };
+  document.addEventListener("DOMContentLoaded", () => {
+    // every page but the chat (which shows its login form) goes to the chat page once signed out
+    const logout = document.getElementById("logout");
+    if (logout && document.body.dataset.section !== "chat") {
+      logout.addEventListener("click", async () => { await api("/api/logout", {}); window.location.href = "/"; });
+    }
+  });
+
+  return { api, el, requireUser, showNav, showErrors, notify };
 })();

@@ -3,7 +3,7 @@
 // the server's safe Markdown renderer.
 "use strict";
 (function () {
-  const { api, el, requireUser } = window.PA;
+  const { api, el, requireUser, showErrors, notify } = window.PA;
   const $ = (id) => document.getElementById(id);
   let current = null;  // FAQ being edited (null = new)
   let faqs = [];
@@ -16,11 +16,12 @@
     const chosen = $("category").value;
     $("category").replaceChildren(el("option", { value: "" }, "All"),
       ...r.data.categories.map((c) => { const o = el("option", { value: c }, c); o.selected = c === chosen; return o; }));
-    $("faq-list").replaceChildren(...faqs.map((f) => el("li", { "data-key": f.key },
-      el("button", { type: "button", class: "link-button", onclick: () => open(f.key) }, f.question),
-      " ", el("span", { class: "muted" }, f.key + " · " + f.category + " · " + f.status +
-        (f.review_by ? " · review by " + f.review_by : "")),
-      f.overdue ? el("strong", { class: "overdue" }, " Review overdue") : "")));
+    $("faq-list").replaceChildren(...faqs.map((f) => el("li", { "data-key": f.key, class: "app-faq-list__item" },
+      el("button", { type: "button", class: "app-link-button govuk-!-font-weight-bold", onclick: () => open(f.key) }, f.question),
+      " ", el("strong", { class: "govuk-tag " + (f.status === "published" ? "govuk-tag--green" : "govuk-tag--grey") }, f.status),
+      f.overdue ? el("strong", { class: "govuk-tag govuk-tag--red overdue" }, "Review overdue") : "",
+      el("br"), el("span", { class: "govuk-body-s app-secondary-text" }, f.key + " · " + f.category +
+        (f.review_by ? " · review by " + f.review_by : "")))));
   }
 
   function fill(f) {
@@ -38,21 +39,27 @@
     if (!r.ok) return;
     current = r.data;
     $("editor").hidden = false; $("editor-title").textContent = "Edit FAQ: " + key;
-    $("edit-status").textContent = "";
+    notify($("edit-status"), "", false); showErrors($("edit-errors"), []);
     fill(current);
-    $("history").replaceChildren(...current.history.map((h) => el("li", {},
-      h.changed_at.replace("T", " ") + " · " + h.action + " · version " + h.version + " ",
-      h.before ? el("button", { type: "button", class: "secondary", onclick: async () => {
-        const res = await api("/api/faqs/" + encodeURIComponent(key) + "/revert/" + h.id, {});
-        $("edit-status").textContent = res.ok ? "Reverted." : res.data.error;
-        if (res.ok) { open(key); loadList(); loadTraining(); }
-      } }, "Revert this change") : "")));
+    // MoJ Frontend's timeline: newest first, who and when, with a revert button
+    $("history").replaceChildren(...current.history.map((h) => el("div", { class: "moj-timeline__item" },
+      el("div", { class: "moj-timeline__header" },
+        el("h4", { class: "moj-timeline__title" }, h.action + " (version " + h.version + ")"),
+        el("p", { class: "moj-timeline__byline" }, "by " + (h.changed_by || "the content file"))),
+      el("p", { class: "moj-timeline__date" }, el("time", { datetime: h.changed_at }, h.changed_at.replace("T", " ").slice(0, 16))),
+      h.before ? el("div", { class: "moj-timeline__description" }, el("button", { type: "button",
+        class: "govuk-button govuk-button--secondary govuk-!-margin-bottom-0", onclick: async () => {
+          const res = await api("/api/faqs/" + encodeURIComponent(key) + "/revert/" + h.id, {});
+          if (!res.ok) { showErrors($("edit-errors"), [{ href: "#f-answer", text: res.data.error }]); return; }
+          await open(key); notify($("edit-status"), "Reverted."); loadList(); loadTraining();
+        } }, "Revert this change")) : "")));
     $("f-question").focus();
   }
 
   function startNew(prefill) {
     current = null;
     $("editor").hidden = false; $("editor-title").textContent = "New FAQ";
+    notify($("edit-status"), "", false); showErrors($("edit-errors"), []);
     $("history").replaceChildren();
     fill(Object.assign({ status: "published", examples: [] }, prefill || {}));
     $("f-key").focus();
@@ -68,8 +75,16 @@
   }
   $("f-answer").addEventListener("input", preview);
 
+  // The fields every FAQ needs, checked before sending (the server checks the rest).
+  const REQUIRED = [["f-key", "Enter a key, for example contact_frequency"], ["f-category", "Enter a category"],
+    ["f-question", "Enter the question"], ["f-answer", "Enter the answer"], ["f-source", "Enter the source of the answer"]];
+
   $("edit-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    notify($("edit-status"), "", false);
+    const missing = REQUIRED.filter(([id]) => !(id === "f-key" && current) && !$(id).value.trim())
+      .map(([id, text]) => ({ href: "#" + id, text }));
+    if (missing.length) { showErrors($("edit-errors"), missing); return; }
     const body = {
       category: $("f-category").value.trim(), question: $("f-question").value.trim(),
       answer: $("f-answer").value, source: $("f-source").value.trim(), status: $("f-status").value,
@@ -80,11 +95,14 @@
     if (current) r = await api("/api/faqs/" + encodeURIComponent(current.key), Object.assign({ version: current.version }, body), "PUT");
     else r = await api("/api/faqs", Object.assign({ key: $("f-key").value.trim() }, body));
     if (r.ok) {
-      $("edit-status").textContent = r.data.training_job ? "Saved. The assistant is retraining (see above)." : "Saved: live in the chat now.";
-      await open(r.data.faq.key); $("edit-status").textContent = r.data.training_job ? "Saved. The assistant is retraining (see above)." : "Saved: live in the chat now.";
+      await open(r.data.faq.key);
+      notify($("edit-status"), r.data.training_job ? "Saved. The assistant is retraining (see above)." : "Saved: live in the chat now.");
       loadList(); loadTraining();
     } else {
-      $("edit-status").textContent = r.data.error;  // on a conflict the form keeps your text
+      // on a conflict the form keeps your text
+      const field = (r.data.details || []).map((d) => "f-" + String(d.field).split(".").pop().replace("_", "-"))
+        .find((id) => document.getElementById(id));
+      showErrors($("edit-errors"), [{ href: "#" + (field || "f-answer"), text: r.data.error }]);
     }
   });
 
@@ -98,23 +116,23 @@
     const items = r.data.items;
     $("queue").replaceChildren(...(items.length ? items.map((item) => {
       if (item.not_helpful_key) {
-        return el("li", {}, item.count + " \u00d7 \u201cnot helpful\u201d on ",
-          el("button", { type: "button", class: "link-button", onclick: () => open(item.not_helpful_key) }, item.not_helpful_key));
+        return el("li", { class: "app-queue__item" }, item.count + " \u00d7 \u201cnot helpful\u201d on ",
+          el("button", { type: "button", class: "app-link-button", onclick: () => open(item.not_helpful_key) }, item.not_helpful_key));
       }
-      const select = el("select", { "aria-label": "FAQ to add this question to" },
+      const select = el("select", { class: "govuk-select", "aria-label": "FAQ to add this question to" },
         ...faqs.map((f) => { const o = el("option", { value: f.key }, f.key); o.selected = f.key === item.suggested_key; return o; }));
-      return el("li", { class: "queue-item" }, "\u201c" + item.text + "\u201d",
-        el("span", { class: "muted" }, " \u00d7" + item.count + " (" + item.reasons.join(", ") + ")"), el("br"),
-        select,
-        el("button", { type: "button", onclick: async () => {
+      return el("li", { class: "queue-item app-queue__item" }, el("p", { class: "govuk-body govuk-!-margin-bottom-1" }, "\u201c" + item.text + "\u201d",
+        el("span", { class: "app-secondary-text" }, " \u00d7" + item.count + " (" + item.reasons.join(", ") + ")")),
+        select, el("div", { class: "govuk-button-group" },
+        el("button", { type: "button", class: "govuk-button", onclick: async () => {
           const res = await api("/api/faqs/" + select.value + "/examples", { text: item.text, queue_ids: item.ids });
           if (res.ok) { loadQueue(); loadTraining(); } else window.alert(res.data.error);
         } }, "Add as example"),
-        el("button", { type: "button", class: "secondary", onclick: () => startNew({ question: item.text, examples: item.examples }) }, "New FAQ from this"),
-        el("button", { type: "button", class: "secondary", onclick: async () => {
+        el("button", { type: "button", class: "govuk-button govuk-button--secondary", onclick: () => startNew({ question: item.text, examples: item.examples }) }, "New FAQ from this"),
+        el("button", { type: "button", class: "govuk-button govuk-button--secondary", onclick: async () => {
           await api("/api/review-queue/dismiss", { ids: item.ids }); loadQueue();
-        } }, "Dismiss"));
-    }) : [el("li", {}, "Nothing to review.")]));
+        } }, "Dismiss")));
+    }) : [el("li", { class: "govuk-body" }, "Nothing to review.")]));
   }
 
   function bars(title, rows, value, label) {
@@ -132,7 +150,7 @@
       text.textContent = label(row);
       svg.append(rect, text);
     });
-    return el("figure", {}, el("figcaption", {}, title), svg);
+    return el("figure", { class: "app-figure" }, el("figcaption", { class: "govuk-body" }, title), svg);
   }
 
   async function loadUsage() {
@@ -171,12 +189,18 @@
   $("import-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const file = $("import-file").files[0];
-    if (!file) { $("import-status").textContent = "Choose a file first."; return; }
+    if (!file) { showErrors($("import-errors"), [{ href: "#import-file", text: "Choose a YAML or CSV file" }]); return; }
     const content = await file.text();
     const r = await api("/api/faqs/import", { format: /\.csv$/i.test(file.name) ? "csv" : "yaml", content });
-    if (r.ok) { $("import-status").textContent = "Imported " + r.data.imported + " FAQs; the assistant is retraining."; loadList(); loadTraining(); }
-    else $("import-status").replaceChildren(el("p", { class: "error" }, r.data.error),
-      ...(r.data.rows || []).map((x) => el("p", {}, (x.row ? "Row " + x.row + ": " : "") + x.message)));
+    if (r.ok) {
+      showErrors($("import-errors"), []);
+      $("import-status").textContent = "Imported " + r.data.imported + " FAQs; the assistant is retraining.";
+      loadList(); loadTraining();
+    } else {
+      $("import-status").textContent = "";
+      showErrors($("import-errors"), [{ href: "#import-file", text: r.data.error },
+        ...(r.data.rows || []).map((x) => ({ href: "#import-file", text: (x.row ? "Row " + x.row + ": " : "") + x.message }))]);
+    }
   });
 
   requireUser("programme").then((u) => { if (u) { loadList().then(loadQueue); loadUsage(); loadTraining(); } });

@@ -1,36 +1,44 @@
-// "My reflections": list, share / unshare, delete. Text is always inserted as text.
+// "My reflections": list, share / unshare, delete (GOV.UK summary cards). Text is always inserted as text.
 "use strict";
 (function () {
-  const { api, el, requireUser } = window.PA;
+  const { api, el, requireUser, notify } = window.PA;
   const list = document.getElementById("list"), status = document.getElementById("status");
+
+  function tag(r) {
+    if (r.status !== "completed") return el("strong", { class: "govuk-tag govuk-tag--yellow" }, "In progress");
+    return r.shared ? el("strong", { class: "govuk-tag govuk-tag--blue" }, "Shared with your line manager")
+      : el("strong", { class: "govuk-tag govuk-tag--grey" }, "Private");
+  }
 
   function card(r) {
     const when = (r.completed_at || r.started_at).slice(0, 10);
-    const answers = el("dl");
-    r.answers.forEach((a) => answers.append(el("dt", {}, a.question), el("dd", {}, a.skipped ? "(skipped)" : a.answer)));
-    const share = el("button", { type: "button", class: "secondary", onclick: async () => {
+    const rows = r.answers.map((a) => el("div", { class: "govuk-summary-list__row" },
+      el("dt", { class: "govuk-summary-list__key" }, a.question),
+      el("dd", { class: "govuk-summary-list__value app-dl" }, a.skipped ? "(skipped)" : a.answer)));
+    const share = el("button", { type: "button", class: "govuk-button govuk-button--secondary", onclick: async () => {
       const res = await api("/api/reflections/" + r.id + "/share", { shared: !r.shared });
-      status.textContent = res.ok ? (res.data.shared ? "Shared with your line manager." : "No longer shared.") : res.data.error;
+      notify(status, res.ok ? (res.data.shared ? "Shared with your line manager." : "No longer shared.") : res.data.error);
       load();
     } }, r.shared ? "Stop sharing" : "Share with my line manager");
-    const del = el("button", { type: "button", class: "secondary", onclick: async () => {
+    const del = el("button", { type: "button", class: "govuk-button govuk-button--warning", onclick: async () => {
       if (!window.confirm("Delete this reflection? This can't be undone.")) return;
       const res = await api("/api/reflections/" + r.id, {}, "DELETE");
-      status.textContent = res.ok ? "Reflection deleted." : res.data.error;
+      notify(status, res.ok ? "Reflection deleted." : res.data.error);
       load();
     } }, "Delete");
-    return el("div", { class: "card", "data-reflection-id": r.id },
-      el("h3", {}, when + ": " + r.set_name),
-      el("p", { class: "muted" }, (r.status === "completed" ? "Completed" : "In progress") + " · " +
-        (r.shared ? "shared with your line manager" : "private")),
-      answers, r.status === "completed" ? share : "", del);
+    return el("div", { class: "govuk-summary-card", "data-reflection-id": r.id },
+      el("div", { class: "govuk-summary-card__title-wrapper" },
+        el("h2", { class: "govuk-summary-card__title" }, when + ": " + r.set_name), tag(r)),
+      el("div", { class: "govuk-summary-card__content" },
+        rows.length ? el("dl", { class: "govuk-summary-list" }, ...rows) : el("p", { class: "govuk-body" }, "No answers yet."),
+        el("div", { class: "govuk-button-group" }, r.status === "completed" ? share : "", del)));
   }
 
   async function load() {
     const r = await api("/api/reflections");
     list.replaceChildren();
-    if (!r.ok) { status.textContent = r.data.error; return; }
-    if (!r.data.length) list.append(el("p", {}, "You have no reflections yet. Say \u201cI'd like to reflect on a session\u201d in the chat."));
+    if (!r.ok) { notify(status, r.data.error); return; }
+    if (!r.data.length) list.append(el("p", { class: "govuk-body" }, "You have no reflections yet. Say \u201cI'd like to reflect on a session\u201d in the chat."));
     r.data.forEach((x) => list.append(card(x)));
   }
 
