@@ -19,7 +19,7 @@ export PYTHONWARNINGS         ?= ignore::DeprecationWarning
 
 TRAIN_INPUTS := config.yml domain.yml $(wildcard nlu_data/*.yml) $(wildcard stories/*.yml) build/spacy-en/meta.json
 
-.PHONY: help lint run test bench train validate nlu spacy db install assets clean purge test-unit test-conversations test-e2e browser-deps
+.PHONY: help lint run test bench train validate nlu spacy db install assets oidc-provider clean purge test-unit test-conversations test-e2e browser-deps
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -82,7 +82,15 @@ browser-deps: ## Install Debian's chromium and chromium-driver if missing
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
 	  || echo "warning: could not install chromium; the browser test will be skipped"; }
 
-test-unit: install spacy nlu ## Unit, action and API tests (SQLite, and PostgreSQL when reachable)
+# The OpenID Connect provider the single sign-on tests run against (panva's certified
+# oidc-provider, Node.js), exactly as tests/oidc/package-lock.json says.
+tests/oidc/node_modules/.installed: tests/oidc/package.json tests/oidc/package-lock.json
+	cd tests/oidc && npm ci --no-audit --no-fund
+	touch $@
+
+oidc-provider: tests/oidc/node_modules/.installed ## Install the OpenID Connect provider the single sign-on tests use (npm ci)
+
+test-unit: install spacy nlu oidc-provider ## Unit, action and API tests (SQLite, and PostgreSQL when reachable)
 	$(PY) -m pytest -m "not e2e and not browser" -q
 
 test-conversations: train ## Rasa conversation tests (fail on any prediction error)

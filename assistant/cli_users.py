@@ -1,5 +1,5 @@
 """The ``users`` commands beyond ``create`` (registered by assistant.cli): list, set-role,
-set-manager, deactivate, reactivate, reset-password. The rules are assistant.accounts'; the
+set-manager, set-sso-id, deactivate, reactivate, reset-password. The rules are assistant.accounts'; the
 command line acts as no user (audited as "command line": whoever runs it has the database)."""
 from __future__ import annotations
 
@@ -73,6 +73,19 @@ def cmd_set_manager(args) -> int:
     return _run(action)
 
 
+def cmd_set_sso_id(args) -> int:
+    """Link an account to its single sign-on identifier (the value of ASSISTANT_SSO_MATCH_CLAIM
+    for that person: email address, sub or oid), or unlink it with --none."""
+    from assistant.sso import set_sso_id
+
+    def action(session):
+        user = set_sso_id(_by_username(args.username, session).id, None if args.none else args.sso_id,
+                          claim=get_settings().sso_match_claim, actor=None, session=session)
+        print(f"{user.username}'s single sign-on identifier: {user.sso_id or 'none'}")
+
+    return _run(action)
+
+
 def cmd_deactivate(args) -> int:
     """Deactivate an account (their sessions end now); --export-offered once they were offered
     the download of their own reflections."""
@@ -135,6 +148,13 @@ def add_commands(users, roles) -> None:
     which.add_argument("--manager", help="username of the new line manager")
     which.add_argument("--none", action="store_true", help="no line manager")
     p.set_defaults(func=cmd_set_manager)
+
+    p = users.add_parser("set-sso-id", help=cmd_set_sso_id.__doc__)
+    p.add_argument("username")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("sso_id", nargs="?", help="the identity provider's value for this person")
+    which.add_argument("--none", action="store_true", help="unlink")
+    p.set_defaults(func=cmd_set_sso_id)
 
     p = users.add_parser("deactivate", help=cmd_deactivate.__doc__)
     p.add_argument("username")

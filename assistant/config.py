@@ -9,8 +9,9 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import List, Optional
+from urllib.parse import urlsplit
 
-from pydantic import BaseSettings, Field, root_validator
+from pydantic import BaseSettings, Field, SecretStr, root_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,6 +127,27 @@ class Settings(BaseSettings):
     # Behind a reverse proxy every client has the proxy's address: then (and only then) set
     # this so the client address is the last one the proxy appended to X-Forwarded-For.
     login_trust_forwarded_for: bool = False
+    # Single sign-on with OpenID Connect (assistant.sso; README "Single sign-on"): on when
+    # sso_issuer is set. The provider is found by discovery (<issuer>/.well-known/
+    # openid-configuration); the client secret is a secret like the tokens above (the
+    # environment or the file sso_client_secret in secrets_dir), never generated. A sign-in is
+    # matched to the LOCAL account whose sso_id equals the ID token's sso_match_claim: email
+    # (only with email_verified true), sub or oid (Microsoft Entra ID's object id). Role and
+    # line manager always come from the local account; no account is created.
+    sso_issuer: Optional[str] = None
+    sso_client_id: Optional[str] = None
+    sso_client_secret: Optional[SecretStr] = None
+    sso_provider_name: str = Field("single sign-on", min_length=1, max_length=60)  # "Sign in with <this>"
+    sso_match_claim: str = Field("email", regex="^(email|sub|oid)$")
+    sso_scopes: str = "openid email profile"
+    # the callback URL registered with the provider (https://<host>/sso/callback); unset: the
+    # request's own address (fine when the app is reached directly; set it behind a proxy)
+    sso_redirect_url: Optional[str] = None
+    sso_login_minutes: int = Field(10, ge=1, le=60)  # a started sign-in must come back within this
+    sso_clock_skew_seconds: int = Field(60, ge=0, le=300)  # allowed for exp / iat
+    sso_timeout_seconds: float = Field(10.0, gt=0, le=60)  # each request to the provider
+    # false: local passwords are switched off (the login view offers single sign-on only)
+    password_login: bool = True
 
     class Config:
         env_prefix = "ASSISTANT_"
@@ -163,6 +185,37 @@ class Settings(BaseSettings):
         if values.get("lock_lifetime_seconds", 30) <= values.get("rasa_timeout_seconds", 20):
             raise ValueError("ASSISTANT_LOCK_LIFETIME_SECONDS must be longer than ASSISTANT_RASA_TIMEOUT_SECONDS")
         return values
+
+    @root_validator(skip_on_failure=True)
+    def _single_sign_on(cls, values):  # noqa: N805 - pydantic validator
+        """Single sign-on needs a client id and secret (the secret from the environment or
+        ``secrets_dir``) and an https issuer (http only on this machine, for tests); switching
+        passwords off needs single sign-on, or nobody could log in."""
+        issuer = values.get("sso_issuer")
+        if not issuer:
+            if not values.get("password_login", True):
+                raise ValueError("ASSISTANT_PASSWORD_LOGIN=false needs single sign-on (ASSISTANT_SSO_ISSUER)")
+            return values
+        parts = urlsplit(issuer)
+        loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+        if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+            raise ValueError("ASSISTANT_SSO_ISSUER must be an https URL")
+        if not values.get("sso_client_id"):
+            raise ValueError("ASSISTANT_SSO_CLIENT_ID must be set with ASSISTANT_SSO_ISSUER")
+        if not values.get("sso_client_secret"):
+            path = Path(values.get("secrets_dir") or PROJECT_ROOT / "var" / "secrets") / "sso_client_secret"
+            if not path.exists():
+                raise ValueError(f"ASSISTANT_SSO_CLIENT_SECRET (or the file {path}) must be set with "
+                                 "ASSISTANT_SSO_ISSUER")
+            values["sso_client_secret"] = SecretStr(path.read_text().strip())
+        if not values["sso_client_secret"].get_secret_value():
+            raise ValueError("ASSISTANT_SSO_CLIENT_SECRET is empty")
+        return values
+
+    @property
+    def sso_enabled(self) -> bool:
+        """True when single sign-on is configured (``sso_issuer`` set)."""
+        return bool(self.sso_issuer)
 
     @property
     def rasa_urls(self) -> List[str]:

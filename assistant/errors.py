@@ -1,7 +1,8 @@
 """Typed domain errors: what went wrong, in words safe to show, without any HTTP.
 
 Domain code raises a subclass of :class:`DomainError`; the web app maps the kind
-(:class:`NotFound`, :class:`NotAllowed`, :class:`Conflict`, :class:`Invalid`) to a status code
+(:class:`NotFound`, :class:`NotAllowed`, :class:`Conflict`, :class:`Invalid`,
+:class:`Unavailable`) to a status code
 in one handler (assistant/web/app.py), so no route has to read an error's message to decide.
 A module's own family (``ReflectionError``, ``FaqAdminError``...) combines with a kind by
 multiple inheritance, e.g. ``class ReflectionNotFound(ReflectionError, NotFound)``, so code that
@@ -53,8 +54,14 @@ class Invalid(DomainError):
     code = "invalid"
 
 
+class Unavailable(DomainError):
+    """A service we depend on (e.g. the single sign-on provider) did not answer; try again later."""
+
+    code = "unavailable"
+
+
 # Most specific first: a class that is both (say) ReflectionError and NotFound is a NotFound.
-KINDS = (NotFound, NotAllowed, Conflict, Invalid)
+KINDS = (NotFound, NotAllowed, Conflict, Invalid, Unavailable)
 
 
 def kind_of(exc: DomainError) -> type:

@@ -52,6 +52,9 @@ class User(Base):
     password_reset_hash = Column(String(64), nullable=True, unique=True, index=True)
     password_reset_expires_at = Column(DateTime, nullable=True)
     password_reset_used_at = Column(DateTime, nullable=True)
+    # single sign-on (assistant.sso): the identity provider's value of the matched claim for
+    # this person (Settings.sso_match_claim: a verified email, lower-cased, or sub / oid)
+    sso_id = Column(String(255), nullable=True, unique=True, index=True)
 
     manager = relationship("User", remote_side=[id])
 
@@ -67,6 +70,22 @@ class WebSession(Base):
     expires_at = Column(DateTime, nullable=False)
 
     user = relationship("User", lazy="joined")  # every authenticated request needs both
+
+
+class SsoLogin(Base):
+    """A single sign-on attempt between sending the browser to the provider and its return
+    (assistant.sso): one use, deleted when the browser comes back or when it expires. Only
+    hashes of the state and of the browser's cookie are stored."""
+
+    __tablename__ = "sso_logins"
+
+    state_hash = Column(String(64), primary_key=True)
+    browser_hash = Column(String(64), nullable=False)
+    nonce = Column(String(128), nullable=False)
+    code_verifier = Column(String(128), nullable=False)
+    redirect_uri = Column(String(500), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False, index=True)
 
 
 class LoginThrottle(Base):

@@ -18,8 +18,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.config import Settings, get_settings
 from assistant.masking import mask
-from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, kind_of
-from assistant.web import pages, routes_admin, routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections
+from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, Unavailable, kind_of
+from assistant.web import (
+    pages, routes_admin, routes_auth, routes_chat, routes_manager, routes_programme, routes_reflections, routes_sso,
+)
 from assistant.web.deps import ApiError
 from assistant.training import TrainingWorker
 from assistant.web.rasa_client import RasaClient
@@ -28,7 +30,7 @@ logger = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent
 MAX_BODY_BYTES = 200_000
 # The one place a domain error's kind becomes an HTTP status (assistant/errors.py).
-DOMAIN_STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, Invalid: 422, DomainError: 422}
+DOMAIN_STATUS = {NotFound: 404, NotAllowed: 403, Conflict: 409, Invalid: 422, Unavailable: 503, DomainError: 422}
 HSTS = "max-age=31536000; includeSubDomains"
 
 SECURITY_HEADERS = {
@@ -153,7 +155,9 @@ def _too_large() -> JSONResponse:
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, exc: DomainError):
+    async def domain_error(request: Request, exc: DomainError):
+        if request.url.path.startswith("/sso/"):  # a page load in the sign-in, not an API call
+            return routes_sso.error_page(DOMAIN_STATUS[kind_of(exc)], exc)
         return _error(DOMAIN_STATUS[kind_of(exc)], str(exc), exc.code, **jsonable_encoder(exc.extra))
 
     @app.exception_handler(sa_exc.OperationalError)
@@ -226,6 +230,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     app.include_router(routes_manager.router)
     app.include_router(routes_programme.router)
     app.include_router(routes_admin.router)
+    app.include_router(routes_sso.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", include_in_schema=False)

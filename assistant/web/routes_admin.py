@@ -30,7 +30,8 @@ def account_out(user: User) -> AccountOut:
     return AccountOut(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
                       active=user.active, manager_id=user.manager_id,
                       manager_name=user.manager.display_name if user.manager else None,
-                      must_change_password=user.must_change_password, created_at=user.created_at.isoformat())
+                      must_change_password=user.must_change_password, created_at=user.created_at.isoformat(),
+                      sso_id=user.sso_id)
 
 
 def credential_out(credential: accounts.Credential) -> CredentialOut:

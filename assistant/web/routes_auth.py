@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from assistant.config import Settings
 from assistant.models import User
+from assistant.sso import require_password_login
 from assistant.users import LOGIN_FAILED, LoginLimits, authenticate, end_session, start_session
 from assistant.web.deps import COOKIE_NAME, ApiError, current_user, get_db, get_settings_dep
 from assistant.web.schemas import LoginRequest, UserOut
@@ -32,7 +33,9 @@ def client_address(request: Request, settings: Settings) -> str:
 @router.post("/login", response_model=UserOut)
 def login(body: LoginRequest, request: Request, response: Response, db: Session = Depends(get_db),
           settings: Settings = Depends(get_settings_dep)) -> UserOut:
-    """Check username and password; set the session cookie."""
+    """Check username and password; set the session cookie. Refused (403
+    ``password_login_off``) when local passwords are switched off."""
+    require_password_login(settings.password_login, settings.sso_provider_name if settings.sso_enabled else None)
     outcome = authenticate(
         body.username, body.password, address=client_address(request, settings),
         limits=LoginLimits.from_settings(settings), session=db,
@@ -43,11 +46,16 @@ def login(body: LoginRequest, request: Request, response: Response, db: Session 
         raise ApiError(401, LOGIN_FAILED, "login_failed")
     token = start_session(outcome.user, hours=settings.session_hours, session=db)
     db.commit()
+    set_session_cookie(response, token, settings)
+    return user_out(outcome.user)
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    """Give the browser its session (password login and single sign-on alike)."""
     response.set_cookie(
         COOKIE_NAME, token, max_age=int(settings.session_hours * 3600), httponly=True,
         samesite="strict", secure=settings.cookie_secure, path="/",
     )
-    return user_out(outcome.user)
 
 
 @router.post("/logout")

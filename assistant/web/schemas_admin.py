@@ -62,6 +62,7 @@ class AccountOut(BaseModel):
     manager_name: Optional[str]
     must_change_password: bool
     created_at: str
+    sso_id: Optional[str] = None  # the single sign-on identifier it is linked to (assistant.sso)
 
 
 class CredentialOut(BaseModel):
