@@ -407,3 +407,11 @@ def test_admins_link_accounts_and_others_cannot(client, people, make_user, setti
     unlinked = client.put(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": None})
     assert unlinked.status_code == 200 and unlinked.json()["sso_id"] is None
     assert ("account.sso_id", "pat") in audit_actions(settings)
+
+
+def test_the_login_view_has_the_sign_in_button(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    assert 'id="sso-login"' in page.text and 'href="/sso/login"' in page.text and "/static/sso.js" in page.text
+    script = client.get("/static/sso.js")
+    assert script.status_code == 200 and "/api/login-options" in script.text
