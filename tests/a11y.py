@@ -15,14 +15,18 @@ axe.run(document, {runOnly: {type: "tag", values: arguments[0]}, resultTypes: ["
     v.nodes.map((n) => n.target.join(" ")).join(", "))))
   .catch((e) => done(["axe failed: " + e]));
 """
-# The focused element, and whether it is visibly marked: an outline, or a box-shadow (GOV.UK's
-# focus style on links and buttons is a yellow background and a thick black underline shadow).
+# The focused element, and whether it is visibly marked: a visible outline, or a box-shadow
+# or GOV.UK's focus colour behind it (its links and buttons have a transparent outline, for
+# Windows' high-contrast mode, a yellow background and a black underline shadow or bar).
 FOCUS_STYLE = """
 const el = document.activeElement, style = getComputedStyle(el);
-const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2;
+const clear = (c) => c === "transparent" || /rgba\(.*, 0\)$/.test(c);
+const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2 && !clear(style.outlineColor);
 const shadow = style.boxShadow && style.boxShadow !== "none";
+const yellow = style.backgroundColor === "rgb(255, 221, 0)";  // GOV.UK's focus colour
 return {id: el.id, tag: el.tagName, text: (el.textContent || "").trim().slice(0, 60),
-        outline: style.outlineStyle + " " + style.outlineWidth, shadow: style.boxShadow, visible: outline || !!shadow};
+        outline: style.outlineStyle + " " + style.outlineWidth + " " + style.outlineColor, shadow: style.boxShadow,
+        background: style.backgroundColor, visible: outline || !!shadow || yellow};
 """
 
 

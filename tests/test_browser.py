@@ -1,10 +1,9 @@
 """Browser test: headless Chromium (Debian's chromium + chromium-driver) drives the chat page."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
+from tests.browser_support import chrome, click, wait_for, wait_text, wait_text_css
 from tests.e2e_stack import USERS, launch, make_database, model_available
 
 pytestmark = pytest.mark.browser
@@ -22,55 +21,9 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium/chromedriver not installed (make browser-deps)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
-    driver.set_window_size(1200, 900)
+    driver = chrome(tmp_path_factory.mktemp("chrome"))
     yield driver
     driver.quit()
-
-
-def wait_for(driver, css, timeout=20, count=1):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, timeout).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, css)) >= count)
-    return driver.find_elements(By.CSS_SELECTOR, css)
-
-
-def click(driver, css, timeout=20):
-    """Click the first element matching ``css``, again if the page re-rendered it meanwhile."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    def clicked(d):
-        found = d.find_elements(By.CSS_SELECTOR, css)
-        if not found:
-            return False
-        try:
-            found[0].click()
-        except StaleElementReferenceException:
-            return False
-        return True
-
-    WebDriverWait(driver, timeout).until(clicked)
-
-
-def wait_text(driver, element_id, text, timeout=20):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, timeout).until(lambda d: text in d.find_element(By.ID, element_id).text)
 
 
 def test_log_in_ask_see_the_answer_and_give_feedback(stack, browser, tmp_path):
@@ -149,14 +102,6 @@ def test_reflect_with_sharing_then_the_manager_sees_it(stack, browser):
     card = wait_for(browser, ".card.shared-reflection")[0]
     assert "[name] arrived on time and we set two goals" in card.text
     assert "Jones" not in browser.page_source
-
-
-def wait_text_css(driver, text, css=".msg.bot", timeout=30):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    WebDriverWait(driver, timeout).until(
-        lambda d: any(text in e.text for e in d.find_elements(By.CSS_SELECTOR, css)))
 
 
 def test_programme_team_edits_and_publishes_an_answer(stack, browser):

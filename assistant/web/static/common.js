@@ -62,7 +62,10 @@ window.PA = (function () {
 
   function markField(href, text) {
     const field = href && href.startsWith("#") && document.getElementById(href.slice(1));
-    const group = field && field.closest(".govuk-form-group");
+    let group = field && field.closest(".govuk-form-group");
+    while (group && !group.querySelector(".app-field-error") && group.parentElement.closest(".govuk-form-group")) {
+      group = group.parentElement.closest(".govuk-form-group");  // a date's day field: the date's group
+    }
     if (!group) return;
     group.classList.add("govuk-form-group--error");
     field.classList.add({ TEXTAREA: "govuk-textarea--error", SELECT: "govuk-select--error" }[field.tagName] || "govuk-input--error");
@@ -71,6 +74,24 @@ window.PA = (function () {
       message.hidden = false;
       message.replaceChildren(el("span", { class: "govuk-visually-hidden" }, "Error: "), text);
     }
+  }
+
+  // A GOV.UK date input's date (day, month and year fields "<id>-day" ...): "YYYY-MM-DD", "" when
+  // all three are empty, null when it is not a real date.
+  function readDate(id) {
+    const [d, m, y] = ["day", "month", "year"].map((p) => document.getElementById(id + "-" + p).value.trim());
+    if (!d && !m && !y) return "";
+    if (!/^\d{1,2}$/.test(d) || !/^\d{1,2}$/.test(m) || !/^\d{4}$/.test(y)) return null;
+    const iso = y + "-" + m.padStart(2, "0") + "-" + d.padStart(2, "0");
+    const date = new Date(iso + "T00:00:00Z");
+    return !isNaN(date) && date.toISOString().slice(0, 10) === iso ? iso : null;
+  }
+
+  function writeDate(id, iso) {
+    const [y, m, d] = (iso || "").split("-");
+    document.getElementById(id + "-day").value = d ? String(Number(d)) : "";
+    document.getElementById(id + "-month").value = m ? String(Number(m)) : "";
+    document.getElementById(id + "-year").value = y || "";
   }
 
   // A notification banner (success or information) in ``banner``: its content is ``text``; focused.
@@ -102,5 +123,5 @@ window.PA = (function () {
     }
   });
 
-  return { api, el, requireUser, showNav, showErrors, notify };
+  return { api, el, requireUser, showNav, showErrors, notify, readDate, writeDate };
 })();

@@ -1,7 +1,7 @@
 // The manager's team page. Text is always inserted as text.
 "use strict";
 (function () {
-  const { api, el, requireUser, showErrors, notify } = window.PA;
+  const { api, el, requireUser, showErrors, notify, readDate, writeDate } = window.PA;
   const $ = (id) => document.getElementById(id);
   const cell = (text, numeric) => el("td", { class: "govuk-table__cell" + (numeric ? " govuk-table__cell--numeric" : "") }, text);
 
@@ -52,14 +52,17 @@
     notify($("prompt-status"), "", false);
     const ids = Array.from(document.querySelectorAll("input[name=member]:checked")).map((x) => Number(x.value));
     const first = document.querySelector("input[name=member]");
-    if (!ids.length) { showErrors($("prompt-errors"), [{ href: "#" + (first ? first.id : "members"), text: "Choose at least one person" }]); return; }
-    const body = { practitioner_ids: ids, set_key: $("set").value, note: $("note").value || null,
-      due_date: $("due").value || null };
+    const due = readDate("due");
+    const problems = [];
+    if (!ids.length) problems.push({ href: "#" + (first ? first.id : "members"), text: "Choose at least one person" });
+    if (due === null) problems.push({ href: "#due-day", text: "Enter a real due date, for example 27 3 2027" });
+    if (problems.length) { showErrors($("prompt-errors"), problems); return; }
+    const body = { practitioner_ids: ids, set_key: $("set").value, note: $("note").value || null, due_date: due || null };
     const r = await api("/api/team/prompts", body);
     if (!r.ok) { showErrors($("prompt-errors"), [{ href: "#set", text: r.data.error }]); return; }
     showErrors($("prompt-errors"), []);
     notify($("prompt-status"), "Sent to " + r.data.length + (r.data.length === 1 ? " person." : " people."));
-    $("note").value = ""; load();
+    $("note").value = ""; writeDate("due", ""); load();
   });
 
   requireUser("manager").then((u) => { if (u) load(); });

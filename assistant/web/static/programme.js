@@ -3,7 +3,7 @@
 // the server's safe Markdown renderer.
 "use strict";
 (function () {
-  const { api, el, requireUser, showErrors, notify } = window.PA;
+  const { api, el, requireUser, showErrors, notify, readDate, writeDate } = window.PA;
   const $ = (id) => document.getElementById(id);
   let current = null;  // FAQ being edited (null = new)
   let faqs = [];
@@ -29,7 +29,7 @@
     $("f-category").value = f.category || ""; $("f-question").value = f.question || "";
     $("f-answer").value = f.answer || ""; $("f-source").value = f.source || "";
     $("f-status").value = f.status || "published";
-    $("f-reviewed").value = f.last_reviewed || ""; $("f-review-by").value = f.review_by || "";
+    writeDate("f-reviewed", f.last_reviewed); writeDate("f-review-by", f.review_by);
     $("f-examples").value = (f.examples || []).join("\n");
     preview();
   }
@@ -84,11 +84,14 @@
     notify($("edit-status"), "", false);
     const missing = REQUIRED.filter(([id]) => !(id === "f-key" && current) && !$(id).value.trim())
       .map(([id, text]) => ({ href: "#" + id, text }));
+    [["f-reviewed", "Last reviewed"], ["f-review-by", "Review by"]].forEach(([id, label]) => {
+      if (readDate(id) === null) missing.push({ href: "#" + id + "-day", text: label + " must be a real date, for example 27 3 2027" });
+    });
     if (missing.length) { showErrors($("edit-errors"), missing); return; }
     const body = {
       category: $("f-category").value.trim(), question: $("f-question").value.trim(),
       answer: $("f-answer").value, source: $("f-source").value.trim(), status: $("f-status").value,
-      last_reviewed: $("f-reviewed").value || null, review_by: $("f-review-by").value || null,
+      last_reviewed: readDate("f-reviewed") || null, review_by: readDate("f-review-by") || null,
       examples: $("f-examples").value.split("\n").map((x) => x.trim()).filter(Boolean),
     };
     let r;
