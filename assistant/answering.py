@@ -36,19 +36,28 @@ class Decision:
 class Thresholds:
     """Cut-offs of :func:`decide` (the real values live in ``Settings``).
 
-    - ``answer``: the ResponseSelector's score P(faq) x P(key) at or above which its top
-      key is answered on its own;
-    - ``agree``: the lower score that is enough when the lexical ranker's top key is the
-      same key;
-    - ``lexical``: the lexical ranker's share of its top key (top / (top + second)) needed
-      for the agreement to count, and ``lexical_min`` its minimum raw BM25 score;
-    - ``suggest``: score at or above which a key is offered as "Did you mean";
-    - ``interruption``: the score needed to answer a question asked mid-reflection.
+    A key's **combined score** is the ResponseSelector's P(faq) x P(key) plus
+    ``lexical_weight`` x the lexical ranker's score for the key relative to its top key,
+    scaled down when the top BM25 score is under ``lexical_full`` (a weak word match
+    counts for less). The two rankers are wrong on different questions, so together they
+    put the right key first more often than either alone.
+
+    - ``combined``: the combined score at or above which the top key is answered, when
+      both rankers put it first, or it leads the next key by ``disagree_margin``;
+    - ``answer``: the ResponseSelector's score that is enough on its own when there is no
+      lexical ranking (the lexical index could not be built);
+    - ``suggest``: ResponseSelector score at or above which a key is offered as "Did you mean";
+    - ``interruption``: the ResponseSelector score needed to answer a question asked
+      mid-reflection, with the lexical ranker's top key the same, its share
+      top / (top + second) at least ``lexical`` and its raw score at least ``lexical_min``.
     """
 
     answer: float
     suggest: float
-    agree: float
+    combined: float
+    lexical_weight: float
+    lexical_full: float
+    disagree_margin: float
     lexical: float
     lexical_min: float
     interruption: float
@@ -58,8 +67,10 @@ def thresholds_from(settings: Any) -> Thresholds:
     """The :class:`Thresholds` configured in ``settings`` (an ``assistant.config.Settings``)."""
     return Thresholds(
         answer=settings.answer_threshold, suggest=settings.suggest_threshold,
-        agree=settings.agree_threshold, lexical=settings.lexical_share_threshold,
-        lexical_min=settings.lexical_min_score, interruption=settings.interruption_answer_threshold,
+        combined=settings.combined_answer_threshold, lexical_weight=settings.lexical_weight,
+        lexical_full=settings.lexical_full_score, disagree_margin=settings.disagree_margin,
+        lexical=settings.lexical_share_threshold, lexical_min=settings.lexical_min_score,
+        interruption=settings.interruption_answer_threshold,
     )
 
 
@@ -99,6 +110,21 @@ def lexical_top(lexical: Optional[Sequence[Dict[str, Any]]]) -> Tuple[Optional[s
     return lexical[0]["key"], share, first
 
 
+def combined_ranking(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequence[Dict[str, Any]]],
+                     t: Thresholds) -> List[Tuple[str, float]]:
+    """Keys by combined score (see :class:`Thresholds`), best first. ``scored`` are the
+    ResponseSelector's (key, P(faq) x P(key)); ``lexical`` the lexical ranking."""
+    combined: Dict[str, float] = {}
+    for key, score in scored:
+        combined[key] = combined.get(key, 0.0) + score
+    top = float(lexical[0]["score"]) if lexical else 0.0
+    if top > 0:
+        strength = t.lexical_weight * min(1.0, top / t.lexical_full)
+        for item in lexical:
+            combined[item["key"]] = combined.get(item["key"], 0.0) + strength * float(item["score"]) / top
+    return sorted(combined.items(), key=lambda kv: -kv[1])
+
+
 def decide(
     parse: Dict[str, Any], *, answer_threshold: Optional[float] = None,
     suggest_threshold: Optional[float] = None, thresholds: Optional[Thresholds] = None,
@@ -106,13 +132,14 @@ def decide(
 ) -> Decision:
     """Decide how to respond to a parsed message.
 
-    The score of a key is P(faq intent) x P(key | faq) from the ResponseSelector. The top
-    key is answered when its score reaches ``answer``, or reaches ``agree`` while the
-    lexical ranker (``lexical``: ``[{key, score}]`` best first, optional) puts the same key
-    first with a clear lead. Otherwise keys scoring at least ``suggest`` are offered (up to
-    three); otherwise the question is declined. ``mode`` (see :data:`MODES`) limits what may
-    happen. ``thresholds`` defaults to the ones in ``Settings``; ``answer_threshold`` /
-    ``suggest_threshold`` override them (kept for older callers).
+    In chat, the key with the best combined score (:func:`combined_ranking`) is answered
+    when that score reaches ``combined`` and either both rankers put it first or it leads
+    the next key by ``disagree_margin``; without a lexical ranking, the ResponseSelector's
+    top key is answered at ``answer``. Otherwise keys whose ResponseSelector score is at
+    least ``suggest`` are offered (up to three); otherwise the question is declined.
+    ``mode`` (see :data:`MODES`) limits what may happen. ``thresholds`` defaults to the ones
+    in ``Settings``; ``answer_threshold`` / ``suggest_threshold`` override them (kept for
+    older callers).
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
@@ -148,9 +175,16 @@ def decide(
             return Decision("answer", key=top_key, confidence=top_score)
         return Decision("decline", key=top_key, confidence=top_score)
 
-    if mode == "chat" and intent == FAQ_INTENT and (
-            top_score >= t.answer or (agrees and top_score >= t.agree)):
-        return Decision("answer", key=top_key, confidence=top_score)
+    if mode == "chat" and intent == FAQ_INTENT:
+        if lexical is None:
+            if top_score >= t.answer:
+                return Decision("answer", key=top_key, confidence=top_score)
+        else:
+            ranked = combined_ranking(scored, lexical, t) + [("", 0.0)]
+            (best, best_score), (_, next_score) = ranked[0], ranked[1]
+            both_first = best == top_key == lex_key
+            if best_score >= t.combined and (both_first or best_score - next_score >= t.disagree_margin):
+                return Decision("answer", key=best, confidence=dict(scored).get(best, 0.0))
     suggestions = [k for k, s in scored[:MAX_SUGGESTIONS] if s >= t.suggest]
     if suggestions:
         return Decision("suggest", key=top_key, confidence=top_score, suggestions=suggestions)

@@ -35,6 +35,7 @@ OUT_OF_SCOPE = "out_of_scope"
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "faq_dev.yml"
 HELDOUT_SET = PROJECT_ROOT / "content" / "eval_heldout.yml"   # make bench: final measurement
 GATE_SET = PROJECT_ROOT / "content" / "eval_gate.yml"         # the retraining gate only
+BLIND_SET = PROJECT_ROOT / "content" / "eval_blind.yml"       # make bench: written blind to the training data
 MEASURES = ("answered_correctly", "answered_wrongly", "out_of_scope_declined")
 LABELS = {"answered_correctly": "answered correctly", "answered_wrongly": "answered wrongly",
           "out_of_scope_declined": "out-of-scope declined"}

@@ -48,30 +48,45 @@ def test_no_ranking_is_declined():
 
 from assistant.answering import Thresholds, thresholds_from  # noqa: E402
 
-LEX = Thresholds(answer=0.8, agree=0.4, suggest=0.2, lexical=0.55, lexical_min=1.0, interruption=0.6)
+LEX = Thresholds(answer=0.8, suggest=0.2, combined=1.0, lexical_weight=1.0, lexical_full=5.0, disagree_margin=0.5,
+                 lexical=0.55, lexical_min=1.0, interruption=0.6)
 
 
 def lex(*pairs):
     return [{"key": k, "score": s} for k, s in pairs]
 
 
-def test_agreement_with_the_lexical_ranker_answers_at_the_lower_threshold():
+def test_both_rankers_first_answers_once_the_combined_score_is_high_enough():
     p = parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])
+    # P(faq) 0.99: 0.495 + 1.0 x (6/6) for omfq; a weak top BM25 score counts less (3 of 5: 0.6)
     d = decide(p, thresholds=LEX, lexical=lex(("omfq", 6.0), ("seed_what_is", 2.0)))
-    assert (d.kind, d.key) == ("answer", "omfq")
+    assert (d.kind, d.key) == ("answer", "omfq") and abs(d.confidence - 0.495) < 1e-6  # the selector's score
+    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 3.0))).kind == "answer"     # 0.495 + 0.6
+    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 2.0))).kind == "suggest"    # 0.495 + 0.4 < 1.0
 
 
-def test_disagreement_or_a_weak_lexical_lead_only_suggests():
+def test_when_the_rankers_disagree_only_a_clear_lead_answers():
     p = parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])
-    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0), ("omfq", 2.0))).kind == "suggest"
-    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 3.0), ("seed_what_is", 2.9))).kind == "suggest"  # share 0.51
-    assert decide(p, thresholds=LEX, lexical=lex(("omfq", 0.9))).kind == "suggest"                          # too weak
+    # seed_what_is: 0.3 + 1.0 = 1.3; omfq: 0.5 + 0.5 = 1.0: lead 0.3 < 0.5
+    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0), ("omfq", 3.0))).kind == "suggest"
+    # the lexical ranker's key wins with a clear lead: 1.3 against 0.5 + 0.1 = 0.6
+    d = decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0), ("omfq", 0.6)))
+    assert (d.kind, d.key) == ("answer", "seed_what_is")
     assert decide(p, thresholds=LEX, lexical=[]).kind == "suggest"
 
 
-def test_a_very_confident_selector_answers_alone():
+def test_combined_ranking_adds_the_relative_lexical_score():
+    from assistant.answering import combined_ranking
+
+    ranked = combined_ranking([("omfq", 0.5), ("seed_what_is", 0.2)], lex(("seed_what_is", 10.0), ("spa", 5.0)), LEX)
+    assert ranked == [("seed_what_is", 1.2), ("omfq", 0.5), ("spa", 0.5)]
+    assert combined_ranking([("omfq", 0.5)], [], LEX) == [("omfq", 0.5)]
+
+
+def test_a_very_confident_selector_still_needs_the_lexical_ranker_not_to_disagree():
     p = parse("x", ranking=[("omfq", 0.9)])
-    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0))).kind == "answer"
+    assert decide(p, thresholds=LEX, lexical=lex(("seed_what_is", 6.0))).kind == "suggest"  # 1.0 vs 0.9
+    assert decide(p, thresholds=LEX, lexical=None).kind == "answer"  # no lexical index: the selector alone
 
 
 def test_fallback_mode_never_answers_outright():
@@ -95,7 +110,9 @@ def test_other_intents_are_not_faq_questions():
 def test_thresholds_come_from_settings():
     from assistant.config import Settings
 
-    s = Settings(env="test", answer_threshold=0.7, suggest_threshold=0.3, agree_threshold=0.35,
+    s = Settings(env="test", answer_threshold=0.7, suggest_threshold=0.3, combined_answer_threshold=1.1,
+                 lexical_weight=1.5, lexical_full_score=8.0, disagree_margin=0.4,
                  lexical_share_threshold=0.6, lexical_min_score=2.0, interruption_answer_threshold=0.65)
-    assert thresholds_from(s) == Thresholds(answer=0.7, suggest=0.3, agree=0.35, lexical=0.6, lexical_min=2.0,
+    assert thresholds_from(s) == Thresholds(answer=0.7, suggest=0.3, combined=1.1, lexical_weight=1.5,
+                                            lexical_full=8.0, disagree_margin=0.4, lexical=0.6, lexical_min=2.0,
                                             interruption=0.65)

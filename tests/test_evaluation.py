@@ -33,7 +33,8 @@ def test_outcome_is_what_the_user_sees():
 def test_rows_use_the_action_servers_decision_with_the_lexical_ranker():
     index = LexicalIndex([FaqDocument("omfq", "What is the OMFQ-r?", ("feedback questionnaire",)),
                           FaqDocument("seed_what_is", "What is SEED?", ("tell me about seed",))])
-    t = Thresholds(answer=0.9, agree=0.4, suggest=0.2, lexical=0.5, lexical_min=0.0, interruption=0.6)
+    t = Thresholds(answer=0.9, suggest=0.2, combined=1.0, lexical_weight=1.0, lexical_full=1.0, disagree_margin=0.5,
+                   lexical=0.5, lexical_min=0.0, interruption=0.6)
     questions = [("what is the feedback questionnaire", "omfq"), ("what is the feedback questionnaire", "omfq")]
     parses = [parse("x", ranking=[("omfq", 0.5), ("seed_what_is", 0.3)])] * 2
     assert decide_rows(questions, parses, t, index)[0][2:] == ("answer", "omfq")   # agreement
@@ -53,14 +54,14 @@ def test_no_training_example_is_an_evaluation_question():
     import yaml
 
     from assistant.content import load_faq_file, normalise
-    from assistant.evaluation import DEV_SET, GATE_SET, HELDOUT_SET, load_questions
+    from assistant.evaluation import BLIND_SET, DEV_SET, GATE_SET, HELDOUT_SET, load_questions
     from tests.conftest import ROOT
 
     trained = {normalise(e) for i in load_faq_file(ROOT / "content" / "faqs.yml") for e in i.examples}
     for path in (ROOT / "nlu_data" / "faq.yml", ROOT / "nlu_data" / "out_of_scope.yml"):
         for block in yaml.safe_load(path.read_text())["nlu"]:
             trained |= {normalise(line[2:]) for line in block.get("examples", "").splitlines() if line.startswith("- ")}
-    for path in (HELDOUT_SET, GATE_SET, DEV_SET):
+    for path in (HELDOUT_SET, GATE_SET, DEV_SET, BLIND_SET):
         if path.exists():
             assert not {normalise(t) for t, _ in load_questions(path)} & trained, path.name
 

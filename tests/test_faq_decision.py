@@ -22,7 +22,8 @@ def test_the_lexical_index_is_built_from_the_database_and_rebuilt_when_content_c
 
 
 def test_decide_for_uses_the_settings_thresholds_and_the_mode(seeded):
-    strict = seeded.copy(update={"answer_threshold": 0.95, "agree_threshold": 0.4, "lexical_share_threshold": 0.5,
+    strict = seeded.copy(update={"answer_threshold": 0.95, "combined_answer_threshold": 1.0, "lexical_weight": 1.0,
+                                 "lexical_full_score": 1.0, "disagree_margin": 5.0, "lexical_share_threshold": 0.5,
                                  "lexical_min_score": 0.0, "suggest_threshold": 0.2})
     agreeing = parse("what is the offender management feedback questionnaire", ranking=[("omfq", 0.6), ("seed_what_is", 0.3)])
     disagreeing = parse("what is the offender management feedback questionnaire",
