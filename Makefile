@@ -97,7 +97,7 @@ test-conversations: train ## Rasa conversation tests (fail on any prediction err
 	$(RASA) test core --stories tests/conversations --model models \
 	  --fail-on-prediction-errors --out results/core
 
-test-e2e: train browser-deps ## End-to-end and browser tests against the running stack
+test-e2e: train browser-deps oidc-provider ## End-to-end and browser tests against the running stack
 	$(PY) -m pytest -m "e2e or browser" -q
 
 lint: install ## ruff over the code and tests

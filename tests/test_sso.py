@@ -10,14 +10,7 @@ production checks in assistant.sso_provider are what refuses them.
 """
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import socket
-import subprocess
-import time
 from html.parser import HTMLParser
-from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -30,10 +23,9 @@ from assistant.db import session_scope
 from assistant.models import AuditEntry, SsoLogin, User
 from assistant.sso import set_sso_id
 from assistant.web.app import create_app
+from tests.oidc_support import free_port, run_provider
 from tests.test_api import RecordingRasa
 
-ROOT = Path(__file__).resolve().parent.parent
-OIDC_DIR = ROOT / "tests" / "oidc"
 CLIENT_ID = "probation-assistant"
 CLIENT_SECRET = "test-client-secret-" + "x" * 24
 CALLBACK = "http://testserver/sso/callback"
@@ -48,49 +40,12 @@ ACCOUNTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def provider(tmp_path_factory):
     """The running provider's issuer URL (one per module; accounts above)."""
-    node = shutil.which("node")
-    if node is None or not (OIDC_DIR / "node_modules" / "oidc-provider").is_dir():
-        pytest.fail("the test OpenID Connect provider is not installed: run `make oidc-provider` (Node.js, npm ci)")
-    port = _free_port()
-    issuer = f"http://127.0.0.1:{port}"
-    config = tmp_path_factory.mktemp("oidc") / "config.json"
-    config.write_text(json.dumps({
-        "port": port, "issuer": issuer, "accounts": ACCOUNTS,
-        "client": {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, "redirect_uris": [CALLBACK]},
-    }))
-    log = open(config.with_suffix(".log"), "w")
-    process = subprocess.Popen([node, str(OIDC_DIR / "provider.mjs"), str(config)], stdout=log,
-                               stderr=subprocess.STDOUT, env={**os.environ, "DEBUG": ""})
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(issuer + "/.well-known/openid-configuration", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                log.flush()
-                pytest.fail("the test OpenID Connect provider did not start:\n"
-                            + config.with_suffix(".log").read_text()[-2000:])
-            time.sleep(0.2)
+    with run_provider(tmp_path_factory.mktemp("oidc"), client_id=CLIENT_ID, client_secret=CLIENT_SECRET,
+                      redirect_uris=[CALLBACK], accounts=ACCOUNTS) as issuer:
         yield issuer
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 def sso_settings(settings: Settings, issuer: str, **overrides) -> Settings:
@@ -357,7 +312,7 @@ def test_login_options_without_single_sign_on(settings):
 
 
 def test_the_provider_being_down_is_a_clear_503(settings):
-    down = sso_settings(settings, f"http://127.0.0.1:{_free_port()}", sso_timeout_seconds=2)
+    down = sso_settings(settings, f"http://127.0.0.1:{free_port()}", sso_timeout_seconds=2)
     with TestClient(create_app(down)) as c:
         response = c.get("/sso/login")
         assert response.status_code == 503 and "not answering" in response.text
@@ -415,3 +370,19 @@ def test_the_login_view_has_the_sign_in_button(client):
     assert 'id="sso-login"' in page.text and 'href="/sso/login"' in page.text and "/static/sso.js" in page.text
     script = client.get("/static/sso.js")
     assert script.status_code == 200 and "/api/login-options" in script.text
+
+
+def test_the_command_line_links_and_unlinks(settings, make_user, capsys):
+    from assistant import cli
+
+    make_user("jo")
+    assert cli.main(["users", "set-sso-id", "jo", "Jo.Bloggs@Example.org"]) == 0
+    assert "jo.bloggs@example.org" in capsys.readouterr().out
+    make_user("al")
+    assert cli.main(["users", "set-sso-id", "al", "jo.bloggs@example.org"]) == 1
+    assert "already has" in capsys.readouterr().err
+    assert cli.main(["users", "set-sso-id", "nobody", "x@example.org"]) == 1
+    assert cli.main(["users", "set-sso-id", "jo", "--none"]) == 0
+    with session_scope(settings.database_url) as session:
+        assert session.scalars(select(User.sso_id).where(User.username == "jo")).one() is None
+        assert [a.detail for a in session.scalars(select(AuditEntry).where(AuditEntry.action == "account.sso_id"))]
