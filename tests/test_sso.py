@@ -349,17 +349,17 @@ def test_admins_link_accounts_and_others_cannot(client, people, make_user, setti
     with session_scope(settings.database_url) as session:
         pat_id = session.scalars(select(User.id).where(User.username == "pat")).one()
     assert client.post("/api/login", json={"username": "pat", "password": "correct horse pat"}).status_code == 200
-    assert client.put(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": "x@example.org"}).status_code == 403
+    assert client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": "x@example.org"}).status_code == 403
     assert client.post("/api/login", json={"username": admin, "password": admin_password}).status_code == 200
-    response = client.put(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": " New.Pat@Example.org "})
+    response = client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": " New.Pat@Example.org "})
     assert response.status_code == 200 and response.json()["sso_id"] == "new.pat@example.org"
-    taken = client.put(f"/api/admin/users/{admin_id}/sso-id", json={"sso_id": "new.pat@example.org"})
+    taken = client.post(f"/api/admin/users/{admin_id}/sso-id", json={"sso_id": "new.pat@example.org"})
     assert taken.status_code == 409 and "already has" in taken.json()["error"]
     for bad in ("not-an-email", "", "a\x01b@example.org"):
-        response = client.put(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": bad})
+        response = client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": bad})
         assert response.status_code == 422 and response.json()["error"]
-    assert client.put("/api/admin/users/999999/sso-id", json={"sso_id": "z@example.org"}).status_code == 404
-    unlinked = client.put(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": None})
+    assert client.post("/api/admin/users/999999/sso-id", json={"sso_id": "z@example.org"}).status_code == 404
+    unlinked = client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": None})
     assert unlinked.status_code == 200 and unlinked.json()["sso_id"] is None
     assert ("account.sso_id", "pat") in audit_actions(settings)
 

@@ -112,7 +112,7 @@ def sso_callback(request: Request, db: Session = Depends(get_db),
     return response
 
 
-@router.put("/api/admin/users/{user_id}/sso-id", response_model=AccountOut)
+@router.post("/api/admin/users/{user_id}/sso-id", response_model=AccountOut)
 def set_sso_id(body: SsoIdIn, user_id: int = ResourceId, user: User = Depends(require_role("admin")),
                db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)) -> AccountOut:
     """Link an account to the provider's identifier for that person (null unlinks); audited."""
