@@ -198,6 +198,9 @@ class OidcClient:
         :class:`SsoInvalid` naming the check. ``not_before``: when the sign-in started (epoch)."""
         algorithms = [a for a in self.metadata().get("id_token_signing_alg_values_supported", ["RS256"])
                       if a in ASYMMETRIC_ALGORITHMS]
+        if not algorithms:  # an empty list would let the JOSE library choose
+            raise SsoUnavailable(f"{self.config.provider_name} signs ID tokens in no way this service accepts.",
+                                 code="sso_misconfigured")
         try:
             try:
                 token = jwt.decode(id_token, self.keys(), algorithms=algorithms)

@@ -318,6 +318,13 @@ def test_the_provider_being_down_is_a_clear_503(settings):
         assert response.status_code == 503 and "not answering" in response.text
 
 
+def test_an_issuer_that_is_not_the_providers_own_is_refused(settings, provider):
+    wrong = sso_settings(settings, provider + "/")  # discovery works, but it names another issuer
+    with TestClient(create_app(wrong)) as c:
+        response = c.get("/sso/login")
+        assert response.status_code == 503 and "not set up correctly" in response.text
+
+
 def test_settings_are_checked(settings, tmp_path):
     base = {k: v for k, v in settings.dict().items() if not k.startswith("sso_") and k != "password_login"}
     with pytest.raises(ValueError, match="https"):
