@@ -119,7 +119,7 @@ def test_programme_team_edits_and_publishes_an_answer(stack, browser):
     wait_for(browser, "#login-view:not([hidden]) #username")
     browser.find_element(By.ID, "username").send_keys("prog.browser")
     browser.find_element(By.ID, "password").send_keys("prog browser password" + Keys.ENTER)
-    wait_for(browser, "#link-programme:not([hidden])")[0].click()
+    wait_for(browser, "#whoami:not([hidden]) li:not([hidden]) > #link-programme")[0].click()
     browser.find_element(By.ID, "q").send_keys("jolliffe" + Keys.ENTER)
     click(browser, "li[data-key='omfq'] button")  # the list re-renders with the search results
     answer = wait_for(browser, "#editor:not([hidden]) #f-answer")[0]
