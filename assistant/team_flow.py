@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 from sqlalchemy.orm import Session
 
 from assistant import dialogue
-from assistant import team_requests as parse
+from assistant import team_draft, team_requests as parse
 from assistant.models import User
 from assistant.prompts import create_prompts, local_today as today
 from assistant.reflection_flow import STOP_WORDS, Outcome
@@ -27,25 +27,25 @@ SEND_WORDS = {"send", "send it", "send them", "yes send", "go", "go ahead", "do 
 DONE = {"prompt_draft": None, "prompt_reply": None, "confirm_prompt": False, "step_retries": 0.0}
 
 
-def _context(manager: User, session: Session) -> Tuple[List[parse.Member], List[parse.SetOption]]:
-    team = [parse.Member(u.id, u.display_name, u.username) for u in team_of(manager.id, session=session)]
-    sets = [parse.SetOption(s.key, s.name, bool(s.is_default)) for s in list_sets(session=session)]
+def _context(manager: User, session: Session) -> Tuple[List[team_draft.Member], List[team_draft.SetOption]]:
+    team = [team_draft.Member(u.id, u.display_name, u.username) for u in team_of(manager.id, session=session)]
+    sets = [team_draft.SetOption(s.key, s.name, bool(s.is_default)) for s in list_sets(session=session)]
     return team, sets
 
 
-def _state(raw: Optional[str]) -> Tuple[Optional[parse.TeamRequest], str]:
+def _state(raw: Optional[str]) -> Tuple[Optional[team_draft.TeamRequest], str]:
     """(draft, stage) from the ``prompt_draft`` slot; stage is ``confirm`` or ``change``."""
     if not raw:
         return None, "confirm"
     try:
         state = json.loads(raw)
-        return parse.from_json(state["draft"]), state.get("stage", "confirm")
+        return team_draft.from_json(state["draft"]), state.get("stage", "confirm")
     except (ValueError, KeyError, TypeError):
         return None, "confirm"
 
 
-def _dump(draft: parse.TeamRequest, stage: str = "confirm") -> str:
-    return json.dumps({"draft": parse.to_json(draft), "stage": stage})
+def _dump(draft: team_draft.TeamRequest, stage: str = "confirm") -> str:
+    return json.dumps({"draft": team_draft.to_json(draft), "stage": stage})
 
 
 def request(manager: User, text: str, *, session: Session) -> Outcome:
@@ -73,7 +73,7 @@ def ask(manager: User, raw: Optional[str], retries: int, *, session: Session) ->
     if draft.problems:
         return Outcome().say(sorry + draft.problems[0].message, buttons=[CANCEL_BUTTON])
     team, sets = _context(manager, session)
-    summary = "\n".join("- " + line for line in parse.describe(draft, team=team, sets=sets, today=today()).splitlines())
+    summary = "\n".join("- " + line for line in team_draft.describe(draft, team=team, sets=sets, today=today()).splitlines())
     return Outcome().say(f"{sorry}Here's what I'll send:\n\n{summary}\n\nShall I send it?", buttons=CONFIRM_BUTTONS)
 
 
@@ -85,7 +85,7 @@ def revise(manager: User, raw: Optional[str], text: str, *, retries: int, sessio
         return out
     team, sets = _context(manager, session)
     revised = parse.apply_change(draft, text, team=team, sets=sets, today=today())
-    if parse.to_json(revised) == parse.to_json(draft):
+    if team_draft.to_json(revised) == team_draft.to_json(draft):
         out.slots = {"prompt_reply": None, "step_retries": float(retries + 1)}
         return out
     out.slots = {"prompt_draft": _dump(revised), "prompt_reply": None, "step_retries": 0.0}
@@ -120,12 +120,12 @@ def send(manager: User, raw: Optional[str], decision: Optional[str], *, session:
     if decision != "send" or draft is None or draft.problems:
         return out.say(CANCELLED)
     team = {u.id: u for u in team_of(manager.id, session=session)}
-    due = draft.due_date or parse.default_due_date(today())
+    due = draft.due_date or team_draft.default_due_date(today())
     prompts = create_prompts(manager=manager, practitioner_ids=draft.recipients, set_key=draft.set_key,
                              note=draft.note, due_date=due, session=session)
     names = ", ".join(team[p.practitioner_id].display_name for p in prompts if p.practitioner_id in team)
     n = len(prompts)
     return out.say(f"Sent: I've asked {n} {'person' if n == 1 else 'people'} ({names}) to reflect, due "
-                   f"{parse.format_date(due, today())}. They'll see it next time they open the chat. You'll see "
+                   f"{team_draft.format_date(due, today())}. They'll see it next time they open the chat. You'll see "
                    "who has completed one, and any reflections they choose to share, on your team page.")
 

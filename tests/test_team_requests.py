@@ -9,17 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.team_requests import (
-    Member,
-    SetOption,
-    TeamRequest,
-    apply_change,
-    default_due_date,
-    describe,
-    from_json,
-    parse_request,
-    to_json,
-)
+from assistant.team_draft import Member, SetOption, TeamRequest, default_due_date, describe, from_json, to_json
+from assistant.team_requests import apply_change, parse_request
 
 TODAY = dt.date(2026, 11, 26)  # a Thursday
 ALEX_R, SAM, JO, DEMO, ALEX_S = 1, 2, 3, 4, 5
