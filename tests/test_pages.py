@@ -116,3 +116,16 @@ def test_the_built_assets_hold_what_the_pages_use():
     layout = (ROOT / "assistant" / "web" / "templates" / "base.html").read_text()
     for url in re.findall(r'"/assets/([^"]+)"', layout):
         assert (built / url).exists(), url
+
+
+def test_a_message_page_is_in_the_layout_and_escapes_its_message():
+    from assistant.web.pages import message_page
+
+    resp = message_page("You could not be signed in", "No <b>account</b> here", status=403, code="unknown_user",
+                        message_id="sso-error")
+    html = resp.body.decode()
+    assert resp.status_code == 403 and "No &lt;b&gt;account&lt;/b&gt; here" in html and "<b>" not in html
+    tags = tags_of(html)
+    assert ("p", {"class": "govuk-body", "id": "sso-error", "data-code": "unknown_user"}) in tags
+    assert ("a", {"class": "govuk-footer__link", "id": "link-accessibility", "href": "/accessibility"}) in tags
+    assert all(a.get("src") for tag, a in tags if tag == "script")

@@ -5,6 +5,7 @@ The pages hold no user data: each page's script asks the API (who is logged in, 
 so a page is the same for everyone and the service navigation shows links by role."""
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Dict, NamedTuple
 
@@ -39,6 +40,21 @@ def environment() -> Environment:
     """The templates' Jinja2 environment (HTML autoescaped)."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
                        trim_blocks=True, lstrip_blocks=True)
+
+
+@lru_cache(maxsize=1)
+def _shared_environment() -> Environment:
+    return environment()
+
+
+def message_page(heading: str, message: str, *, status: int, code: str, message_id: str = "message",
+                 link_text: str = "Back to the sign-in page") -> HTMLResponse:
+    """A page in the layout that only says something (e.g. why a sign-in failed), with a link
+    back to the start; ``message`` is escaped, ``code`` is kept in ``data-code``."""
+    html = _shared_environment().get_template("message.html").render(
+        title=heading, section="", heading=heading, message=message, code=code, message_id=message_id,
+        link_text=link_text)
+    return HTMLResponse(html, status_code=status)
 
 
 def render(env: Environment, page: Page) -> str:

@@ -7,7 +7,6 @@ errors (the one handler in app.py, same statuses) as a short HTML page (:func:`e
 """
 from __future__ import annotations
 
-import html
 import threading
 from typing import Optional
 
@@ -22,6 +21,7 @@ from assistant.errors import DomainError
 from assistant.models import User
 from assistant.sso_provider import OidcClient, SsoConfig, SsoError, SsoNotConfigured
 from assistant.users import start_session
+from assistant.web import pages
 from assistant.web.deps import get_db, get_settings_dep, require_role
 from assistant.web.routes_admin import account_out
 from assistant.web.routes_auth import set_session_cookie
@@ -122,14 +122,6 @@ def set_sso_id(body: SsoIdIn, user_id: int = ResourceId, user: User = Depends(re
 
 
 def error_page(status: int, exc: DomainError) -> HTMLResponse:
-    """A sign-in that failed, as a page: what happened and a way back (no script, no style)."""
-    message = html.escape(str(exc))
-    body = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        "<title>You could not be signed in - Probation practice assistant</title></head>\n"
-        '<body><main id="main-content"><h1>You could not be signed in</h1>\n'
-        f'<p id="sso-error" data-code="{html.escape(exc.code)}">{message}</p>\n'
-        '<p><a href="/">Back to the sign-in page</a></p></main></body>\n</html>\n'
-    )
-    return HTMLResponse(body, status_code=status)
+    """A sign-in that failed, as a page in the service's layout: what happened and a way back."""
+    return pages.message_page("You could not be signed in", str(exc), status=status, code=exc.code,
+                              message_id="sso-error")

@@ -7,6 +7,7 @@
   const ROLE_NAMES = { practitioner: "Practitioner", manager: "Manager", programme: "Programme team", admin: "Administrator" };
   const ROLE_TAGS = { practitioner: "govuk-tag--blue", manager: "govuk-tag--purple", programme: "govuk-tag--turquoise", admin: "govuk-tag--orange" };
   let selected = null;  // { account, reflections } being managed
+  let sso = false;  // single sign-on is set up: accounts can be linked to the provider's identifier
 
   const cell = (...content) => el("td", { class: "govuk-table__cell" }, ...content);
   const roleTag = (role) => el("strong", { class: "govuk-tag " + (ROLE_TAGS[role] || "") }, ROLE_NAMES[role] || role);
@@ -63,7 +64,9 @@
     $("account-title").textContent = "Manage " + a.display_name;
     $("account-summary").replaceChildren(row("Username", a.username), row("Role", roleTag(a.role)),
       row("Line manager", a.manager_name || "None"), row("Status", statusTag(a)),
-      row("Reflections held", held.count + (held.kept_until ? " (kept until " + held.kept_until.slice(0, 10) + ")" : "")));
+      row("Reflections held", held.count + (held.kept_until ? " (kept until " + held.kept_until.slice(0, 10) + ")" : "")),
+      ...(sso ? [row("Single sign-on", a.sso_id || "Not linked")] : []));
+    $("a-sso-id").value = a.sso_id || "";
     $("a-role").value = a.role;
     $("a-manager").value = a.manager_id || "";
     $("export-group").hidden = !a.active || !held.count;
@@ -75,8 +78,8 @@
     $("account-title").focus();
   }
 
-  async function change(path, body, message, href) {
-    const r = await api("/api/admin/users/" + selected.account.id + path, body);
+  async function change(path, body, message, href, method) {
+    const r = await api("/api/admin/users/" + selected.account.id + path, body, method);
     if (!r.ok) { problem(r.data.error, href); return null; }
     const id = selected.account.id;
     done(message, r.data.method ? r.data : null);
@@ -99,6 +102,12 @@
     e.preventDefault();
     change("/password-reset", { method: method("reset-method") }, "Password reset: their sessions have ended. Give them this, once:",
       "#reset-method-link");
+  });
+  $("sso-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const value = $("a-sso-id").value.trim();
+    change("/sso-id", { sso_id: value || null }, value ? "Linked to single sign-on." : "Unlinked from single sign-on.",
+      "#a-sso-id", "PUT");
   });
   $("active-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -137,5 +146,11 @@
       cell(x.target || ""), cell((x.detail && x.detail.by) || ""))));
   }
 
-  requireUser("admin").then((u) => { if (u) { loadManagers(); loadAccounts(); loadAudit(); } });
+  requireUser("admin").then(async (u) => {
+    if (!u) return;
+    loadManagers(); loadAccounts(); loadAudit();
+    const options = await api("/api/login-options");
+    sso = !!(options.ok && options.data.sso);
+    $("sso-form").hidden = !sso;
+  });
 })();
