@@ -66,3 +66,89 @@ def test_action_responses_are_judged_as_before_with_the_same_error(patched, resu
     with pytest.raises(ValidationError) as original_error:
         original(action, result)
     assert cached_error.value.message == original_error.value.message
+
+
+def test_action_calls_reuse_one_connection_with_rasas_headers(monkeypatch):
+    """Several calls through one endpoint use one kept-alive connection; each still carries
+    the endpoint's headers and gets Rasa's JSON reply or error."""
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    from assistant.rasa_server.fixes import install_kept_alive_connections
+
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.__dict__["session"])
+    install_kept_alive_connections()
+    peers, tokens = set(), []
+
+    async def webhook(request):
+        peers.add(request.transport.get_extra_info("peername"))
+        tokens.append(request.headers.get("X-Action-Token"))
+        body = await request.json()
+        if body.get("fail"):
+            return web.json_response({"error": "no"}, status=400)
+        return web.json_response({"echo": body["n"]})
+
+    async def main():
+        app = web.Application()
+        app.add_routes([web.post("/webhook", webhook)])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", headers={"X-Action-Token": "t0k"})
+        try:
+            replies = [await endpoint.request(json={"n": n}) for n in range(5)]
+            with pytest.raises(ClientResponseError):
+                await endpoint.request(json={"fail": True})
+            replies.append(await endpoint.request(json={"n": 5}))
+        finally:
+            await endpoint._kept_session[1].close()
+            await runner.cleanup()
+        return replies
+
+    assert asyncio.run(main()) == [{"echo": n} for n in range(6)]
+    assert tokens == ["t0k"] * 7
+    assert len(peers) == 1  # one connection for all seven calls (Rasa's own: seven)
+
+
+def test_a_kept_connection_is_given_up_before_the_action_server_would_close_it(monkeypatch):
+    import asyncio
+
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from assistant.rasa_server import fixes
+
+    monkeypatch.setattr(EndpointConfig, "session", EndpointConfig.__dict__["session"])
+    monkeypatch.setattr(fixes, "KEEP_IDLE_SECONDS", 0.2)
+    fixes.install_kept_alive_connections()
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({})
+
+    async def main():
+        app = web.Application()
+        app.add_routes([web.post("/webhook", webhook)])
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        endpoint = EndpointConfig(url=f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook",
+                                  basic_auth={"username": "u", "password": "p"})
+        try:
+            await endpoint.request(json={})
+            await endpoint.request(json={})
+            await asyncio.sleep(0.6)
+            await endpoint.request(json={})
+            assert endpoint._kept_session[1].auth.login == "u"
+        finally:
+            await endpoint._kept_session[1].close()
+            await runner.cleanup()
+
+    asyncio.run(main())
+    assert peers[0] == peers[1] and peers[2] != peers[0]  # reused, then a new one after the idle time

@@ -3,7 +3,7 @@
 ``python -m assistant.rasa_server run ...`` runs Rasa's own CLI with our changes installed
 first (:func:`main`):
 
-- :mod:`.fixes`: two performance fixes that don't change what Rasa does;
+- :mod:`.fixes`: performance fixes that don't change what Rasa does;
 - :mod:`.secrets`: no secret on a command line (``ps`` shows those to every local user).
   Rasa's HTTP API token is handed to Rasa's ``--auth-token`` inside this process; the
   action server requires ``action_token``, which Rasa sends as a header on every call;
@@ -19,11 +19,11 @@ Importing this package imports nothing of Rasa; each part does so when installed
 from __future__ import annotations
 
 from assistant.rasa_server.channel import CHANNEL_TOKEN_HEADER, web_app_input_class
-from assistant.rasa_server.fixes import install_event_type_cache, install_fixes
+from assistant.rasa_server.fixes import install_event_type_cache, install_fixes, install_kept_alive_connections
 from assistant.rasa_server.secrets import ACTION_TOKEN_HEADER, install_action_token, with_auth_token
 
 __all__ = ["ACTION_TOKEN_HEADER", "CHANNEL_TOKEN_HEADER", "install_action_token", "install_event_type_cache",
-           "install_fixes", "main", "web_app_input_class", "with_auth_token"]
+           "install_fixes", "install_kept_alive_connections", "main", "web_app_input_class", "with_auth_token"]
 
 
 def __getattr__(name: str):
@@ -44,6 +44,7 @@ def main() -> None:
     settings = get_settings()
     install_fixes()
     install_event_type_cache()
+    install_kept_alive_connections()
     install_action_token(settings.action_token)
     install_turns(settings)
     sys.argv = with_auth_token(sys.argv, settings.rasa_token)

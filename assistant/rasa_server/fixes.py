@@ -1,4 +1,4 @@
-"""Two performance fixes for Rasa 3.6 that don't change what Rasa does.
+"""Performance fixes for Rasa 3.6 that don't change what Rasa does.
 
 1. Rasa validates every action-server response with ``jsonschema.validate``, which
    re-checks the schema itself against the JSON-Schema meta-schema on every call: on
@@ -9,9 +9,14 @@
    an object with ``Event.resolve_by_type``, which walks the whole ``Event`` class
    tree (with ``inspect.isabstract`` on each class) for every single event: half the
    cost of loading a tracker. The fix remembers which class has which type name.
+3. Every call to the action server (several per form turn) opens a new aiohttp session,
+   so a new TCP connection, and closes it again (``EndpointConfig.request``). The fix
+   keeps one session per endpoint and event loop, so connections are reused; requests,
+   headers and timeouts are exactly Rasa's.
 """
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Dict, Optional
 
 
@@ -62,3 +67,43 @@ def install_event_type_cache() -> None:
         return cls if cls is not None else original(type_name, default)
 
     Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+class _Borrowed:
+    """``async with`` over a shared session that leaves it open on exit."""
+
+    def __init__(self, session) -> None:
+        self._session = session
+
+    async def __aenter__(self):
+        return self._session
+
+    async def __aexit__(self, *exc_info) -> bool:
+        return False
+
+
+KEEP_IDLE_SECONDS = 2.0  # under Sanic's 5 s keep-alive timeout on the action server
+
+
+def install_kept_alive_connections() -> None:
+    """Make ``EndpointConfig.session`` hand out one open session per endpoint and event loop,
+    configured as Rasa's own ``session`` does (headers, basic auth, timeout)."""
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    def new_session(endpoint):
+        auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"]) \
+            if endpoint.basic_auth else None
+        return aiohttp.ClientSession(headers=endpoint.headers, auth=auth,
+                                     timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                                     connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_IDLE_SECONDS))
+
+    def session(self):
+        loop = asyncio.get_running_loop()  # an aiohttp session belongs to one loop
+        kept = self.__dict__.get("_kept_session")
+        if kept is None or kept[0] is not loop or kept[1].closed:
+            kept = (loop, new_session(self))
+            self._kept_session = kept
+        return _Borrowed(kept[1])
+
+    EndpointConfig.session = session
