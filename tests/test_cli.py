@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
-from assistant import cli
+from assistant import cli, cli_setup
 from assistant.db import get_engine, session_scope
 from assistant.migrations import downgrade, upgrade
 from assistant.models import Base, User
@@ -55,10 +55,10 @@ def test_duplicate_username_is_refused(settings, capsys):
 
 
 def test_demo_users_only_in_dev(settings, monkeypatch, capsys, tmp_path):
-    monkeypatch.setattr(cli, "DEMO_CREDENTIALS", tmp_path / "demo.txt")
+    monkeypatch.setattr(cli_setup, "DEMO_CREDENTIALS", tmp_path / "demo.txt")
     assert cli.main(["demo-users"]) == 1  # env is "test"
     monkeypatch.setenv("ASSISTANT_ENV", "dev")
-    cli.get_settings.cache_clear()
+    cli_setup.get_settings.cache_clear()
     assert cli.main(["demo-users"]) == 0
     first = (tmp_path / "demo.txt").read_text()
     assert cli.main(["demo-users"]) == 0  # second run: same users, same passwords

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from sqlalchemy import select
 
-from assistant.cli import NLU_FILE
+from assistant.cli_setup import NLU_FILE
 from assistant.content import (
     ContentError, export_faqs, load_faq_file, normalise, parse_faqs, render_nlu, seed_faqs,
 )
