@@ -1,8 +1,14 @@
 // "My reflections": list, share / unshare, delete (GOV.UK summary cards). Text is always inserted as text.
 "use strict";
 (function () {
-  const { api, el, requireUser, notify } = window.PA;
+  const { api, el, requireUser, notify, showErrors } = window.PA;
   const list = document.getElementById("list"), status = document.getElementById("status");
+
+  // What happened: a success banner, or the error summary.
+  function outcome(res, success) {
+    if (res.ok) { showErrors(document.getElementById("reflection-errors"), []); notify(status, success); }
+    else { notify(status, "", false); showErrors(document.getElementById("reflection-errors"), [{ href: "#list", text: res.data.error }]); }
+  }
 
   function tag(r) {
     if (r.status !== "completed") return el("strong", { class: "govuk-tag govuk-tag--yellow" }, "In progress");
@@ -17,13 +23,13 @@
       el("dd", { class: "govuk-summary-list__value app-dl" }, a.skipped ? "(skipped)" : a.answer)));
     const share = el("button", { type: "button", class: "govuk-button govuk-button--secondary", onclick: async () => {
       const res = await api("/api/reflections/" + r.id + "/share", { shared: !r.shared });
-      notify(status, res.ok ? (res.data.shared ? "Shared with your line manager." : "No longer shared.") : res.data.error);
+      outcome(res, res.ok && res.data.shared ? "Shared with your line manager." : "No longer shared.");
       load();
     } }, r.shared ? "Stop sharing" : "Share with my line manager");
     const del = el("button", { type: "button", class: "govuk-button govuk-button--warning", onclick: async () => {
       if (!window.confirm("Delete this reflection? This can't be undone.")) return;
       const res = await api("/api/reflections/" + r.id, {}, "DELETE");
-      notify(status, res.ok ? "Reflection deleted." : res.data.error);
+      outcome(res, "Reflection deleted.");
       load();
     } }, "Delete");
     return el("div", { class: "govuk-summary-card", "data-reflection-id": r.id },
@@ -37,7 +43,7 @@
   async function load() {
     const r = await api("/api/reflections");
     list.replaceChildren();
-    if (!r.ok) { notify(status, r.data.error); return; }
+    if (!r.ok) { outcome(r, ""); return; }
     if (!r.data.length) list.append(el("p", { class: "govuk-body" }, "You have no reflections yet. Say \u201cI'd like to reflect on a session\u201d in the chat."));
     r.data.forEach((x) => list.append(card(x)));
   }
