@@ -366,6 +366,8 @@ def test_admins_link_accounts_and_others_cannot(client, people, make_user, setti
         response = client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": bad})
         assert response.status_code == 422 and response.json()["error"]
     assert client.post("/api/admin/users/999999/sso-id", json={"sso_id": "z@example.org"}).status_code == 404
+    for bad_id in ("0", "-1", str(2**63), "x"):  # refused before the database sees it (found by the API fuzz test)
+        assert client.post(f"/api/admin/users/{bad_id}/sso-id", json={"sso_id": "z@example.org"}).status_code == 422
     unlinked = client.post(f"/api/admin/users/{pat_id}/sso-id", json={"sso_id": None})
     assert unlinked.status_code == 200 and unlinked.json()["sso_id"] is None
     assert ("account.sso_id", "pat") in audit_actions(settings)

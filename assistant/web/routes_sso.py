@@ -113,7 +113,7 @@ def sso_callback(request: Request, db: Session = Depends(get_db),
 
 
 @router.post("/api/admin/users/{user_id}/sso-id", response_model=AccountOut)
-def set_sso_id(body: SsoIdIn, user_id: int = ResourceId, user: User = Depends(require_role("admin")),
+def set_sso_id(user_id: ResourceId, body: SsoIdIn, user: User = Depends(require_role("admin")),
                db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)) -> AccountOut:
     """Link an account to the provider's identifier for that person (null unlinks); audited."""
     account = sso.set_sso_id(user_id, body.sso_id, claim=settings.sso_match_claim, actor=user, session=db)
