@@ -68,6 +68,19 @@ def test_action_responses_are_judged_as_before_with_the_same_error(patched, resu
     assert cached_error.value.message == original_error.value.message
 
 
+async def _action_server_stand_in(handler):
+    """A local server answering POST /webhook with ``handler``: (its runner, the URL)."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.add_routes([web.post("/webhook", handler)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook"
+
+
 def test_action_calls_reuse_one_connection_with_rasas_headers(monkeypatch):
     """Several calls through one endpoint use one kept-alive connection; each still carries
     the endpoint's headers and gets Rasa's JSON reply or error."""
@@ -91,14 +104,8 @@ def test_action_calls_reuse_one_connection_with_rasas_headers(monkeypatch):
         return web.json_response({"echo": body["n"]})
 
     async def main():
-        app = web.Application()
-        app.add_routes([web.post("/webhook", webhook)])
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
-        endpoint = EndpointConfig(url=f"http://127.0.0.1:{port}/webhook", headers={"X-Action-Token": "t0k"})
+        runner, url = await _action_server_stand_in(webhook)
+        endpoint = EndpointConfig(url=url, headers={"X-Action-Token": "t0k"})
         try:
             replies = [await endpoint.request(json={"n": n}) for n in range(5)]
             with pytest.raises(ClientResponseError):
@@ -132,14 +139,8 @@ def test_a_kept_connection_is_given_up_before_the_action_server_would_close_it(m
         return web.json_response({})
 
     async def main():
-        app = web.Application()
-        app.add_routes([web.post("/webhook", webhook)])
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        endpoint = EndpointConfig(url=f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook",
-                                  basic_auth={"username": "u", "password": "p"})
+        runner, url = await _action_server_stand_in(webhook)
+        endpoint = EndpointConfig(url=url, basic_auth={"username": "u", "password": "p"})
         try:
             await endpoint.request(json={})
             await endpoint.request(json={})
