@@ -10,7 +10,6 @@ view with the button and the page that says why a sign-in failed.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -23,6 +22,7 @@ from assistant.migrations import upgrade
 from assistant.sso import set_sso_id
 from assistant.users import create_user
 from tests.a11y import axe_violations
+from tests.browser_support import chrome
 from tests.conftest import ROOT
 from tests.oidc_support import free_port, run_provider
 
@@ -78,17 +78,7 @@ def web(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    if not (shutil.which("chromium") and shutil.which("chromedriver")):
-        pytest.skip("chromium/chromedriver not installed (make browser-deps)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome')}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    driver = chrome(tmp_path_factory.mktemp("chrome"))
     yield driver
     driver.quit()
 
