@@ -46,7 +46,9 @@ class Thresholds:
       both rankers put it first, or it leads the next key by ``disagree_margin``;
     - ``answer``: the ResponseSelector's score that is enough on its own when there is no
       lexical ranking (the lexical index could not be built);
-    - ``suggest``: ResponseSelector score at or above which a key is offered as "Did you mean";
+    - ``suggest``: ResponseSelector score at or above which a key may be offered as "Did
+      you mean": when the lexical ranker has it among its top ``suggest_lexical_top`` keys,
+      or when its score reaches ``suggest_alone`` (or there is no lexical ranking);
     - ``interruption``: the ResponseSelector score needed to answer a question asked
       mid-reflection, with the lexical ranker's top key the same, its share
       top / (top + second) at least ``lexical`` and its raw score at least ``lexical_min``.
@@ -61,6 +63,8 @@ class Thresholds:
     lexical: float
     lexical_min: float
     interruption: float
+    suggest_alone: float = 0.0  # 0: the selector's score alone (the behaviour before the lexical check)
+    suggest_lexical_top: int = 0
 
 
 def thresholds_from(settings: Any) -> Thresholds:
@@ -71,6 +75,7 @@ def thresholds_from(settings: Any) -> Thresholds:
         lexical_full=settings.lexical_full_score, disagree_margin=settings.disagree_margin,
         lexical=settings.lexical_share_threshold, lexical_min=settings.lexical_min_score,
         interruption=settings.interruption_answer_threshold,
+        suggest_alone=settings.suggest_alone_threshold, suggest_lexical_top=settings.suggest_lexical_top,
     )
 
 
@@ -123,6 +128,16 @@ def combined_ranking(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequ
         for item in lexical:
             combined[item["key"]] = combined.get(item["key"], 0.0) + strength * float(item["score"]) / top
     return sorted(combined.items(), key=lambda kv: -kv[1])
+
+
+def suggested_keys(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequence[Dict[str, Any]]],
+                   t: Thresholds) -> List[str]:
+    """The keys to offer as "Did you mean" (up to three, best first): the ResponseSelector's
+    top keys scoring at least ``suggest`` that either reach ``suggest_alone`` or also have a
+    word match in the lexical ranker's top ``suggest_lexical_top`` (see :class:`Thresholds`)."""
+    matched = {item["key"] for item in (lexical or [])[:t.suggest_lexical_top] if float(item["score"]) > 0}
+    return [k for k, s in scored[:MAX_SUGGESTIONS]
+            if s >= t.suggest and (lexical is None or s >= t.suggest_alone or k in matched)]
 
 
 def decide(
@@ -185,7 +200,7 @@ def decide(
             both_first = best == top_key == lex_key
             if best_score >= t.combined and (both_first or best_score - next_score >= t.disagree_margin):
                 return Decision("answer", key=best, confidence=dict(scored).get(best, 0.0))
-    suggestions = [k for k, s in scored[:MAX_SUGGESTIONS] if s >= t.suggest]
+    suggestions = suggested_keys(scored, lexical, t)
     if suggestions:
         return Decision("suggest", key=top_key, confidence=top_score, suggestions=suggestions)
     return Decision("decline", key=top_key, confidence=top_score)

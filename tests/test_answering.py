@@ -1,4 +1,6 @@
 """The answer / suggest / decline decision over Rasa's parse data."""
+from dataclasses import replace
+
 from assistant.answering import decide
 from tests.test_actions import parse
 
@@ -112,7 +114,30 @@ def test_thresholds_come_from_settings():
 
     s = Settings(env="test", answer_threshold=0.7, suggest_threshold=0.3, combined_answer_threshold=1.1,
                  lexical_weight=1.5, lexical_full_score=8.0, disagree_margin=0.4,
-                 lexical_share_threshold=0.6, lexical_min_score=2.0, interruption_answer_threshold=0.65)
+                 lexical_share_threshold=0.6, lexical_min_score=2.0, interruption_answer_threshold=0.65,
+                 suggest_alone_threshold=0.55, suggest_lexical_top=2)
     assert thresholds_from(s) == Thresholds(answer=0.7, suggest=0.3, combined=1.1, lexical_weight=1.5,
                                             lexical_full=8.0, disagree_margin=0.4, lexical=0.6, lexical_min=2.0,
-                                            interruption=0.65)
+                                            interruption=0.65, suggest_alone=0.55, suggest_lexical_top=2)
+
+
+# --- "Did you mean": a scattered selector score needs a word match ---------------------------------
+
+SUGGEST = replace(LEX, suggest=0.3, suggest_alone=0.5, suggest_lexical_top=3)
+
+
+def test_a_weak_selector_key_is_offered_only_with_a_word_match_among_the_lexical_top_keys():
+    p = parse("who wrote romeo and juliet", ranking=[("recording_judgement", 0.36), ("omfq", 0.31)])
+    assert decide(p, thresholds=SUGGEST, lexical=lex(("implementation_plans", 3.4))).kind == "decline"
+    assert decide(p, thresholds=SUGGEST, lexical=[]).kind == "decline"  # no word of it in any FAQ
+    d = decide(p, thresholds=SUGGEST, lexical=lex(("spa", 3.0), ("seed_what_is", 2.0), ("omfq", 1.0)))
+    assert d.kind == "suggest" and d.suggestions == ["omfq"]  # third lexical key: matched
+    four = lex(("spa", 3.0), ("seed_what_is", 2.0), ("rsm_what_is", 1.5), ("omfq", 1.0))
+    assert decide(p, thresholds=SUGGEST, lexical=four).kind == "decline"  # fourth: not among the top 3
+
+
+def test_a_fairly_sure_selector_key_is_offered_without_a_word_match():
+    p = parse("x", ranking=[("omfq", 0.6), ("spa", 0.35)])
+    d = decide(p, thresholds=SUGGEST, lexical=lex(("seed_what_is", 0.5)))
+    assert d.kind == "suggest" and d.suggestions == ["omfq"]
+    assert decide(p, thresholds=SUGGEST, lexical=None).suggestions == ["omfq", "spa"]  # no index: as before
