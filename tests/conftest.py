@@ -114,3 +114,13 @@ def sqlite_stack(tmp_path_factory):
     running.database_url = url
     yield running
     running.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """Headless Chromium for a browser test module (one per module: each has its own stack)."""
+    from tests.browser_support import chrome
+
+    driver = chrome(tmp_path_factory.mktemp("chrome"))
+    yield driver
+    driver.quit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser_support import chrome, click, wait_for, wait_text, wait_text_css
+from tests.browser_support import click, wait_for, wait_text, wait_text_css
 from tests.e2e_stack import USERS, launch, make_database, model_available
 
 pytestmark = pytest.mark.browser
@@ -17,13 +17,6 @@ def stack(tmp_path_factory):
     running = launch(make_database("sqlite", tmp), tmp)
     yield running
     running.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = chrome(tmp_path_factory.mktemp("chrome"))
-    yield driver
-    driver.quit()
 
 
 def test_log_in_ask_see_the_answer_and_give_feedback(stack, browser, tmp_path):

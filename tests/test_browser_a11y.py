@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.a11y import axe_violations, focused
-from tests.browser_support import chrome, log_in, wait_for, wait_text, wait_text_css
+from tests.browser_support import log_in, wait_for, wait_text, wait_text_css
 from tests.e2e_stack import USERS, launch, make_database, model_available
 
 pytestmark = pytest.mark.browser
@@ -35,13 +35,6 @@ def stack(tmp_path_factory):
     running = launch(url, tmp)
     yield running
     running.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = chrome(tmp_path_factory.mktemp("chrome"))
-    yield driver
-    driver.quit()
 
 
 def say(browser, text, replies=1):

@@ -22,7 +22,6 @@ from assistant.migrations import upgrade
 from assistant.sso import set_sso_id
 from assistant.users import create_user
 from tests.a11y import axe_violations
-from tests.browser_support import chrome
 from tests.conftest import ROOT
 from tests.oidc_support import free_port, run_provider
 
@@ -74,13 +73,6 @@ def web(tmp_path_factory):
             process.terminate()
             process.wait(timeout=20)
             log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    driver = chrome(tmp_path_factory.mktemp("chrome"))
-    yield driver
-    driver.quit()
 
 
 def _wait(driver, css, timeout=30):
