@@ -28,23 +28,21 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from assistant.faq_admin import audit
-from assistant.models import ROLES, AuditEntry, Reflection, User, WebSession, utcnow
+from assistant.models import ROLES, Reflection, User, WebSession, utcnow
 from assistant.users import (
-    LOGIN_FAILED, MIN_PASSWORD_CHARS, LoginLimits, authenticate, create_user, get_user_by_username,
+    create_user, get_user_by_username,
     hash_password,
 )
-from assistant.users import _token_hash as session_token_hash  # how sessions are stored
 
 RESET_LINK_HOURS = 72
 METHODS = ("link", "temporary")
-MAX_PER_PAGE = 100
 # the user's own download of their reflections (routes_reflections), passed on by the admin
 OWN_EXPORT_PATH = "/api/reflections/export?format=md"
 
@@ -83,11 +81,13 @@ class Credential:
         return f"/password#token={self.secret}" if self.method == "link" else None
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a one-time link's token is stored (its SHA-256; the token itself never is)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _record(actor: Optional[User], action: str, user: User, detail: dict, *, session: Session) -> None:
+def record_change(actor: Optional[User], action: str, user: User, detail: dict, *, session: Session) -> None:
+    """Put an account change in the audit log: who (or the command line), what, whose account."""
     audit(actor, f"account.{action}", user.username, {**detail, "user_id": user.id,
                                                       "by": actor.username if actor else "command line"},
           session=session)
@@ -108,27 +108,6 @@ def get_account(user_id: int, *, session: Session) -> User:
     return user
 
 
-def list_accounts(*, query: str = "", role: Optional[str] = None, active: Optional[bool] = None,
-                  page: int = 1, per_page: int = 25, session: Session) -> Tuple[List[User], int]:
-    """Accounts whose username or display name contains ``query`` (any case), of ``role`` and
-    with ``active`` if given, by display name: (one page of them, how many match in all)."""
-    if role is not None and role not in ROLES:
-        raise AccountInvalid(f"role must be one of {', '.join(ROLES)}")
-    stmt = select(User)
-    if query.strip():
-        # LIKE's own wildcards in the search are literal text
-        like = "%" + query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        stmt = stmt.where(or_(func.lower(User.username).like(like, escape="\\"),
-                              func.lower(User.display_name).like(like, escape="\\")))
-    if role is not None:
-        stmt = stmt.where(User.role == role)
-    if active is not None:
-        stmt = stmt.where(User.active.is_(active))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    rows = session.scalars(stmt.order_by(func.lower(User.display_name), User.id)
-                           .offset((max(page, 1) - 1) * per_page).limit(per_page))
-    return list(rows), total
 
 
 def _validated_manager(user: Optional[User], manager_id: Optional[int], *, session: Session) -> Optional[User]:
@@ -202,7 +181,7 @@ def _new_credential(user: User, method: str, *, hours: float) -> Credential:
     expires = utcnow() + dt.timedelta(hours=hours)
     # nobody knows this password: the account can't be used until the link is
     user.password_hash, user.must_change_password = hash_password(secrets.token_urlsafe(32)), False
-    user.password_reset_hash, user.password_reset_expires_at = _digest(token), expires
+    user.password_reset_hash, user.password_reset_expires_at = token_digest(token), expires
     user.password_reset_used_at = None
     return Credential("link", token, expires)
 
@@ -223,7 +202,7 @@ def create_account(*, actor: Optional[User], username: str, display_name: Option
     user.manager_id = manager.id if manager else None
     credential = _new_credential(user, method, hours=hours)
     session.flush()
-    _record(actor, "create", user, {"role": role, "manager_id": user.manager_id, "method": method},
+    record_change(actor, "create", user, {"role": role, "manager_id": user.manager_id, "method": method},
             session=session)
     return user, credential
 
@@ -239,7 +218,7 @@ def set_role(user_id: int, role: str, *, actor: Optional[User], session: Session
     _keep_an_admin(user, session=session)  # the last admin hears why first, not "ask another"
     _check_actor(actor, user, "change the role of")
     _no_team_left(user, session=session)
-    _record(actor, "role", user, {"from": user.role, "to": role}, session=session)
+    record_change(actor, "role", user, {"from": user.role, "to": role}, session=session)
     user.role = role
     return user
 
@@ -251,7 +230,7 @@ def set_manager(user_id: int, manager_id: Optional[int], *, actor: Optional[User
     manager = _validated_manager(user, manager_id, session=session)
     new_id = manager.id if manager else None
     if new_id != user.manager_id:
-        _record(actor, "manager", user, {"from": user.manager_id, "to": new_id}, session=session)
+        record_change(actor, "manager", user, {"from": user.manager_id, "to": new_id}, session=session)
         user.manager_id = new_id
     return user
 
@@ -286,7 +265,7 @@ def deactivate(user_id: int, *, actor: Optional[User], export_offered: bool, ret
     user.active = False
     user.password_reset_hash = user.password_reset_expires_at = user.password_reset_used_at = None
     ended = end_sessions(user.id, session=session)
-    _record(actor, "deactivate", user, {"sessions_ended": ended, "reflections": held["count"],
+    record_change(actor, "deactivate", user, {"sessions_ended": ended, "reflections": held["count"],
                                         "export_offered": export_offered}, session=session)
     return user
 
@@ -301,7 +280,7 @@ def reactivate(user_id: int, *, actor: Optional[User], session: Session) -> User
     if user.manager is not None and (not user.manager.active or user.manager.role != "manager"):
         detail["manager_removed"], user.manager_id = user.manager_id, None
     user.active = True
-    _record(actor, "reactivate", user, detail, session=session)
+    record_change(actor, "reactivate", user, detail, session=session)
     return user
 
 
@@ -315,66 +294,5 @@ def reset_password(user_id: int, method: str, *, actor: Optional[User], hours: f
                               code="inactive")
     credential = _new_credential(user, method, hours=hours)
     ended = end_sessions(user.id, session=session)
-    _record(actor, "reset_password", user, {"method": method, "sessions_ended": ended}, session=session)
+    record_change(actor, "reset_password", user, {"method": method, "sessions_ended": ended}, session=session)
     return credential
-
-
-def _check_new_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_CHARS:
-        raise AccountInvalid(f"The new password must be at least {MIN_PASSWORD_CHARS} characters.",
-                             code="weak_password")
-
-
-def redeem_link(token: str, new_password: str, *, session: Session, now: Optional[dt.datetime] = None) -> User:
-    """Set a password with a one-time link: it works once, before it expires, for an active user."""
-    _check_new_password(new_password)
-    now = now or utcnow()
-    digest = _digest(token or "")
-    new_hash = hash_password(new_password)  # before the update, so no row is locked while hashing
-    # one statement decides, so two uses at once can't both succeed
-    done = session.execute(
-        update(User).where(User.password_reset_hash == digest, User.password_reset_used_at.is_(None),
-                           User.password_reset_expires_at > now, User.active.is_(True))
-        .values(password_hash=new_hash, password_reset_used_at=now, must_change_password=False)
-        .execution_options(synchronize_session=False)).rowcount
-    user = session.scalars(select(User).where(User.password_reset_hash == digest)).first()
-    if user is not None:
-        session.refresh(user)
-    if not done:
-        if user is None or not user.active:
-            raise AccountInvalid("This link is not valid. Ask an administrator for a new one.", code="link_invalid")
-        if user.password_reset_used_at is not None:
-            raise AccountInvalid("This link has already been used. Log in with the password you set, "
-                                 "or ask an administrator for a new link.", code="link_used")
-        raise AccountInvalid("This link has expired. Ask an administrator for a new one.", code="link_expired")
-    end_sessions(user.id, session=session)
-    _record(user, "password_set", user, {"via": "link"}, session=session)
-    return user
-
-
-def change_own_password(user: User, current_password: str, new_password: str, *, address: str,
-                        limits: LoginLimits, keep_token: Optional[str], session: Session) -> User:
-    """Change ``user``'s own password after checking the current one like a login (counted and
-    throttled: a stolen session can't guess it quickly; commit even when this raises). Their
-    other sessions end; the must-change flag clears."""
-    _check_new_password(new_password)
-    outcome = authenticate(user.username, current_password, address=address, limits=limits, session=session)
-    if outcome.user is None or outcome.user.id != user.id:
-        raise AccountInvalid("Your current password is not right. " + LOGIN_FAILED.split(". ", 1)[1],
-                             code="wrong_password")
-    if new_password == current_password:
-        raise AccountInvalid("Choose a new password, not the current one.", code="same_password")
-    user.password_hash, user.must_change_password = hash_password(new_password), False
-    end_sessions(user.id, keep_token_hash=session_token_hash(keep_token) if keep_token else None, session=session)
-    _record(user, "password_changed", user, {}, session=session)
-    return user
-
-
-def account_audit(*, page: int = 1, per_page: int = 50, session: Session) -> Tuple[List[AuditEntry], int]:
-    """The account changes in the audit log, newest first: (one page, how many in all)."""
-    where = AuditEntry.action.like("account.%")
-    total = session.scalar(select(func.count()).select_from(AuditEntry).where(where))
-    per_page = max(1, min(per_page, MAX_PER_PAGE))
-    rows = session.scalars(select(AuditEntry).where(where).order_by(AuditEntry.id.desc())
-                           .offset((max(page, 1) - 1) * per_page).limit(per_page))
-    return list(rows), total

@@ -35,7 +35,7 @@ def _run(action: Callable) -> int:
 
 def cmd_list(args) -> int:
     """List accounts (search username and display name; filter by role and status)."""
-    from assistant.accounts import list_accounts
+    from assistant.account_lists import list_accounts
 
     def action(session):
         active = {"active": True, "inactive": False}.get(args.status)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from assistant import accounts, cli
+from assistant import account_lists, accounts, cli, own_password
 from assistant.db import session_scope
 from assistant.models import AuditEntry, Reflection, User, WebSession, utcnow
 from assistant.users import LoginLimits, authenticate, start_session, user_for_token, verify_password
@@ -49,21 +49,21 @@ def entries(settings, action):
 
 def test_list_and_search_accounts(settings, people):
     with session_scope(settings.database_url) as s:
-        rows, total = accounts.list_accounts(session=s)
+        rows, total = account_lists.list_accounts(session=s)
         assert total == 5 and [u.username for u in rows] == ["adm", "boss", "mgr", "pat", "prog"]
-        rows, total = accounts.list_accounts(query="MG", session=s)
+        rows, total = account_lists.list_accounts(query="MG", session=s)
         assert [u.username for u in rows] == ["mgr"]
-        rows, total = accounts.list_accounts(role="manager", session=s)
+        rows, total = account_lists.list_accounts(role="manager", session=s)
         assert {u.username for u in rows} == {"boss", "mgr"}
-        rows, total = accounts.list_accounts(per_page=2, page=2, session=s)
+        rows, total = account_lists.list_accounts(per_page=2, page=2, session=s)
         assert total == 5 and [u.username for u in rows] == ["mgr", "pat"]
-        rows, total = accounts.list_accounts(query="%", session=s)  # LIKE's wildcard is literal
+        rows, total = account_lists.list_accounts(query="%", session=s)  # LIKE's wildcard is literal
         assert total == 0
         s.get(User, people["pat"]).active = False
         s.flush()
-        assert [u.username for u in accounts.list_accounts(active=False, session=s)[0]] == ["pat"]
+        assert [u.username for u in account_lists.list_accounts(active=False, session=s)[0]] == ["pat"]
         with pytest.raises(accounts.AccountInvalid):
-            accounts.list_accounts(role="root", session=s)
+            account_lists.list_accounts(role="root", session=s)
 
 
 @pytest.mark.parametrize("method", ["link", "temporary"])
@@ -203,30 +203,30 @@ def test_reset_link_works_once_and_not_after_expiry(settings, people):
         assert not verify_password(s.get(User, people["pat"]).password_hash, "correct horse pat")
     with pytest.raises(accounts.AccountInvalid, match="at least 10"):
         with session_scope(settings.database_url) as s:
-            accounts.redeem_link(cred.secret, "short", session=s)
+            own_password.redeem_link(cred.secret, "short", session=s)
     with session_scope(settings.database_url) as s:
-        accounts.redeem_link(cred.secret, "a brand new password", session=s)
+        own_password.redeem_link(cred.secret, "a brand new password", session=s)
     assert verify_password(get(settings, people["pat"]).password_hash, "a brand new password")
     with pytest.raises(accounts.AccountInvalid, match="already been used") as exc:
         with session_scope(settings.database_url) as s:
-            accounts.redeem_link(cred.secret, "another new password", session=s)
+            own_password.redeem_link(cred.secret, "another new password", session=s)
     assert exc.value.code == "link_used"
     assert verify_password(get(settings, people["pat"]).password_hash, "a brand new password")
     cred = run(settings, accounts.reset_password, people["pat"], "link", hours=1)
     with pytest.raises(accounts.AccountInvalid, match="expired"):
         with session_scope(settings.database_url) as s:
-            accounts.redeem_link(cred.secret, "another new password", session=s,
+            own_password.redeem_link(cred.secret, "another new password", session=s,
                                  now=utcnow() + dt.timedelta(hours=2))
     with pytest.raises(accounts.AccountInvalid, match="not valid"):
         with session_scope(settings.database_url) as s:
-            accounts.redeem_link("made-up", "another new password", session=s)
+            own_password.redeem_link("made-up", "another new password", session=s)
     # a newer link replaces the older one
     newer = run(settings, accounts.reset_password, people["pat"], "link")
     with pytest.raises(accounts.AccountInvalid, match="not valid"):
         with session_scope(settings.database_url) as s:
-            accounts.redeem_link(cred.secret, "another new password", session=s)
+            own_password.redeem_link(cred.secret, "another new password", session=s)
     with session_scope(settings.database_url) as s:
-        accounts.redeem_link(newer.secret, "another new password", session=s)
+        own_password.redeem_link(newer.secret, "another new password", session=s)
     assert [who for who, *_ in entries(settings, "account.password_set")] == [people["pat"]] * 2
 
 

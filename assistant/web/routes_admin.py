@@ -7,7 +7,7 @@ from typing import Optional
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from assistant import accounts
+from assistant import account_lists, accounts, own_password
 from assistant.config import Settings
 from assistant.models import User
 from assistant.users import LoginLimits
@@ -22,7 +22,7 @@ from assistant.web.schemas_admin import (
 router = APIRouter(prefix="/api")
 admin_only = require_role("admin")
 # a page number times the page size stays a valid offset on every backend
-MAX_PAGE = MAX_ID // accounts.MAX_PER_PAGE
+MAX_PAGE = MAX_ID // account_lists.MAX_PER_PAGE
 
 
 def account_out(user: User) -> AccountOut:
@@ -45,10 +45,10 @@ def credential_out(credential: accounts.Credential) -> CredentialOut:
 @router.get("/admin/users", response_model=AccountPage)
 def list_users(q: str = Query("", max_length=200), role: Optional[str] = Query(None, regex=ROLE_PATTERN),
                active: Optional[bool] = None, page: int = Query(1, ge=1, le=MAX_PAGE),
-               per_page: int = Query(25, ge=1, le=accounts.MAX_PER_PAGE),
+               per_page: int = Query(25, ge=1, le=account_lists.MAX_PER_PAGE),
                user: User = Depends(admin_only), db: Session = Depends(get_db)) -> AccountPage:
     """Accounts by display name: search username and display name, filter by role and status."""
-    rows, total = accounts.list_accounts(query=q, role=role, active=active, page=page, per_page=per_page,
+    rows, total = account_lists.list_accounts(query=q, role=role, active=active, page=page, per_page=per_page,
                                          session=db)
     return AccountPage(accounts=[account_out(u) for u in rows], total=total, page=page, per_page=per_page)
 
@@ -125,7 +125,7 @@ def reset_password(user_id: ResourceId, body: ResetIn, user: User = Depends(admi
 def audit_log(page: int = Query(1, ge=1, le=MAX_PAGE), user: User = Depends(admin_only),
               db: Session = Depends(get_db)) -> dict:
     """Account changes, newest first: who, when, what."""
-    rows, total = accounts.account_audit(page=page, session=db)
+    rows, total = account_lists.account_audit(page=page, session=db)
     return {"total": total, "page": page,
             "entries": [{"id": e.id, "action": e.action, "target": e.target, "by_user_id": e.user_id,
                          "at": e.created_at.isoformat(), "detail": e.detail} for e in rows]}
@@ -142,7 +142,7 @@ def change_password(body: OwnPasswordIn, request: Request, user: User = Depends(
                     db: Session = Depends(get_db), settings: Settings = Depends(get_settings_dep)) -> dict:
     """Change your own password (current and new); your other sessions end."""
     try:
-        accounts.change_own_password(user, body.current_password, body.new_password,
+        own_password.change_own_password(user, body.current_password, body.new_password,
                                      address=client_address(request, settings),
                                      limits=LoginLimits.from_settings(settings),
                                      keep_token=request.cookies.get(COOKIE_NAME), session=db)
@@ -156,6 +156,6 @@ def change_password(body: OwnPasswordIn, request: Request, user: User = Depends(
 @router.post("/password/reset")
 def redeem_link(body: LinkPasswordIn, db: Session = Depends(get_db)) -> dict:
     """Set a password with a one-time link's token (no login): once, before it expires."""
-    accounts.redeem_link(body.token, body.new_password, session=db)
+    own_password.redeem_link(body.token, body.new_password, session=db)
     db.commit()
     return {"ok": True}
