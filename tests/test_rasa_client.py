@@ -5,6 +5,7 @@ import pytest
 from aiohttp import web
 
 from assistant.web.rasa_client import AssistantUnavailable, RasaClient
+from tests.stand_ins import http_stand_in
 
 
 async def _with_server(routes, check):
@@ -85,17 +86,8 @@ def test_a_hanging_rasa_times_out_instead_of_hanging_the_page():
 
 async def _servers(handlers):
     """Start one stand-in Rasa server per handler; returns (runners, urls)."""
-    runners, urls = [], []
-    for handler in handlers:
-        app = web.Application()
-        app.add_routes([web.post("/webhooks/webapp/webhook", handler)])
-        runner = web.AppRunner(app)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        urls.append(f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
-    return runners, urls
+    started = [await http_stand_in("/webhooks/webapp/webhook", handler) for handler in handlers]
+    return [runner for runner, _ in started], [url for _, url in started]
 
 
 def test_messages_are_spread_evenly_over_the_servers():

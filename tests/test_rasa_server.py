@@ -6,6 +6,7 @@ from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotS
 from rasa.shared.utils.common import all_subclasses
 
 from assistant import rasa_server
+from tests.stand_ins import http_stand_in
 
 
 @pytest.fixture
@@ -70,15 +71,8 @@ def test_action_responses_are_judged_as_before_with_the_same_error(patched, resu
 
 async def _action_server_stand_in(handler):
     """A local server answering POST /webhook with ``handler``: (its runner, the URL)."""
-    from aiohttp import web
-
-    app = web.Application()
-    app.add_routes([web.post("/webhook", handler)])
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook"
+    runner, base = await http_stand_in("/webhook", handler)
+    return runner, base + "/webhook"
 
 
 def test_action_calls_reuse_one_connection_with_rasas_headers(monkeypatch):
