@@ -36,10 +36,7 @@ from sqlalchemy.orm import Session
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from assistant.faq_admin import audit
 from assistant.models import ROLES, Reflection, User, WebSession, utcnow
-from assistant.users import (
-    create_user, get_user_by_username,
-    hash_password,
-)
+from assistant.users import create_user, get_user_by_username, hash_password
 
 RESET_LINK_HOURS = 72
 METHODS = ("link", "temporary")
@@ -106,8 +103,6 @@ def get_account(user_id: int, *, session: Session) -> User:
     if user is None:
         raise AccountNotFound("No account with that id.")
     return user
-
-
 
 
 def _validated_manager(user: Optional[User], manager_id: Optional[int], *, session: Session) -> Optional[User]:
@@ -203,7 +198,7 @@ def create_account(*, actor: Optional[User], username: str, display_name: Option
     credential = _new_credential(user, method, hours=hours)
     session.flush()
     record_change(actor, "create", user, {"role": role, "manager_id": user.manager_id, "method": method},
-            session=session)
+                  session=session)
     return user, credential
 
 
@@ -266,7 +261,7 @@ def deactivate(user_id: int, *, actor: Optional[User], export_offered: bool, ret
     user.password_reset_hash = user.password_reset_expires_at = user.password_reset_used_at = None
     ended = end_sessions(user.id, session=session)
     record_change(actor, "deactivate", user, {"sessions_ended": ended, "reflections": held["count"],
-                                        "export_offered": export_offered}, session=session)
+                                              "export_offered": export_offered}, session=session)
     return user
 
 

@@ -135,7 +135,7 @@ def suggested_keys(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequen
     """The keys to offer as "Did you mean" (up to three, best first): the ResponseSelector's
     top keys scoring at least ``suggest`` that either reach ``suggest_alone`` or also have a
     word match in the lexical ranker's top ``suggest_lexical_top`` (see :class:`Thresholds`)."""
-    matched = {item["key"] for item in (lexical or [])[:t.suggest_lexical_top] if float(item["score"]) > 0}
+    matched = {item["key"] for item in (lexical or [])[:t.suggest_lexical_top]}  # it lists word matches only
     return [k for k, s in scored[:MAX_SUGGESTIONS]
             if s >= t.suggest and (lexical is None or s >= t.suggest_alone or k in matched)]
 

@@ -87,9 +87,10 @@ class Settings(BaseSettings):
     # ``suggest_alone_threshold``; else decline. Why: out-of-scope questions get P(faq)
     # near 1 from DIET and a scattered 0.3-0.4 on some key, which key changing from one
     # training to the next (a new FAQ took "who wrote romeo and juliet" from a decline to
-    # "Did you mean"); a word match is there or not, whatever the training. Mid-reflection a question is
-    # answered only at or above ``interruption_answer_threshold`` with the lexical ranker
-    # agreeing (share >= ``lexical_share_threshold``, BM25 >= ``lexical_min_score``).
+    # "Did you mean"); a word match is there or not, whatever the training.
+    # Mid-reflection a question is answered only at or above
+    # ``interruption_answer_threshold`` with the lexical ranker agreeing (share >=
+    # ``lexical_share_threshold``, BM25 >= ``lexical_min_score``).
     # The combined rule was chosen on the gate and dev sets only (never on the held-out or
     # blind sets): among settings with answered wrongly <= 0.01 and out-of-scope declined
     # >= 0.95 there, the most answered correctly, with a disagreement between the rankers

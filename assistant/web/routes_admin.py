@@ -48,8 +48,8 @@ def list_users(q: str = Query("", max_length=200), role: Optional[str] = Query(N
                per_page: int = Query(25, ge=1, le=account_lists.MAX_PER_PAGE),
                user: User = Depends(admin_only), db: Session = Depends(get_db)) -> AccountPage:
     """Accounts by display name: search username and display name, filter by role and status."""
-    rows, total = account_lists.list_accounts(query=q, role=role, active=active, page=page, per_page=per_page,
-                                         session=db)
+    rows, total = account_lists.list_accounts(query=q, role=role, active=active, page=page,
+                                              per_page=per_page, session=db)
     return AccountPage(accounts=[account_out(u) for u in rows], total=total, page=page, per_page=per_page)
 
 
@@ -143,9 +143,9 @@ def change_password(body: OwnPasswordIn, request: Request, user: User = Depends(
     """Change your own password (current and new); your other sessions end."""
     try:
         own_password.change_own_password(user, body.current_password, body.new_password,
-                                     address=client_address(request, settings),
-                                     limits=LoginLimits.from_settings(settings),
-                                     keep_token=request.cookies.get(COOKIE_NAME), session=db)
+                                         address=client_address(request, settings),
+                                         limits=LoginLimits.from_settings(settings),
+                                         keep_token=request.cookies.get(COOKIE_NAME), session=db)
     except accounts.AccountError:
         db.commit()  # a wrong current password counts like a failed login
         raise
