@@ -17,7 +17,7 @@ Rules kept here, whoever calls:
   it expires after ``RESET_LINK_HOURS`` and works once) or a temporary password
   (``temporary``: shown once; the user must change it before anything else). Either way the
   old password stops working and every session of theirs ends.
-* Deactivation ends the user's sessions at once; login refuses them (assistant.users). Their
+* Deactivation ends the user's sessions at once; login refuses them (assistant.login). Their
   reflections stay theirs and are deleted by the usual retention purge; nobody else gets to
   read them. If they have any, the caller must confirm that the user was offered their own
   export first (``export_offered``).

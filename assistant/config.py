@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     timezone: str = "Europe/London"  # working hours and "today" for prompts; the database stays in UTC
     # token a case-management system sends (X-Service-Token) to record sessions; unset = off
     service_token: Optional[str] = None
-    # Login throttling (assistant.users, whose docstring gives the reasoning): the ONLY place
+    # Login throttling (assistant.login, whose docstring gives the reasoning): the ONLY place
     # these live. Per (username, client address): this many failed attempts are free, then
     # each further one must wait login_delay_seconds, doubling per failure up to
     # login_max_delay_minutes. Per username over every address the user has not logged in

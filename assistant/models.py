@@ -90,7 +90,7 @@ class SsoLogin(Base):
 
 class LoginThrottle(Base):
     """Counted login attempts for a username from one client address, or from every address
-    the user has not logged in from lately (``address`` = ``'*'``); see assistant.users.
+    the user has not logged in from lately (``address`` = ``'*'``); see assistant.login.
 
     Keyed by the username as typed, whether or not it exists, so throttling does not tell.
     """

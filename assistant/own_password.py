@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from assistant.accounts import AccountInvalid, end_sessions, record_change, token_digest
 from assistant.models import User, utcnow
-from assistant.users import LOGIN_FAILED, MIN_PASSWORD_CHARS, LoginLimits, authenticate, hash_password
+from assistant.login import LOGIN_FAILED, LoginLimits, authenticate
+from assistant.users import MIN_PASSWORD_CHARS, hash_password
 from assistant.users import _token_hash as session_token_hash  # how sessions are stored
 
 

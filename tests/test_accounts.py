@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from assistant import account_lists, accounts, cli, own_password
 from assistant.db import session_scope
 from assistant.models import AuditEntry, Reflection, User, WebSession, utcnow
-from assistant.users import LoginLimits, authenticate, start_session, user_for_token, verify_password
+from assistant.login import LoginLimits, authenticate
+from assistant.users import start_session, user_for_token, verify_password
 from assistant.config import Settings
 
 

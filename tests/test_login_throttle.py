@@ -1,4 +1,4 @@
-"""Login throttling (assistant.users.authenticate) on SQLite and PostgreSQL: counted in the
+"""Login throttling (assistant.login.authenticate) on SQLite and PostgreSQL: counted in the
 database under concurrency, per (username, address) and per username, growing and expiring,
 never a lock on the owner's own address, and one answer (and one timing) for every failure."""
 import datetime as dt
@@ -12,10 +12,10 @@ from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from assistant import users
+from assistant import login, users
 from assistant.db import session_scope
+from assistant.login import ANY_ADDRESS, LOGIN_FAILED, LoginLimits, authenticate, prune_login_throttles
 from assistant.models import LoginThrottle, User
-from assistant.users import ANY_ADDRESS, LOGIN_FAILED, LoginLimits, authenticate, prune_login_throttles
 from assistant.web.app import create_app
 
 T0 = dt.datetime(2030, 3, 4, 10, 0, 0)
@@ -75,7 +75,7 @@ def spy_hashes(monkeypatch):
         seen.append(password_hash)
         return real(password_hash, password)
 
-    monkeypatch.setattr(users, "verify_password", spy)
+    monkeypatch.setattr(login, "verify_password", spy)  # where authenticate looks it up
     return seen
 
 
@@ -99,7 +99,7 @@ def test_a_parallel_burst_gets_no_more_answers_than_the_limit(settings, make_use
     # now the right password from that address is refused without being checked
     spy_hashes.clear()
     assert attempt(settings.database_url, name, password, "203.0.113.9", limits) == (None, True)
-    assert spy_hashes == [users._dummy_hash()]
+    assert spy_hashes == [users.dummy_hash()]
 
 
 def test_the_owner_from_another_address_gets_in_while_the_attackers_waits(settings, make_user):
@@ -175,7 +175,7 @@ def test_unknown_and_deactivated_usernames_are_throttled_like_real_ones(settings
     assert set(map(tuple, outcomes.values())) == {((None, False),) * 3 + ((None, True),) * 2}
     # one argon2 verification per attempt: the user's hash only for the active user's
     # counted attempts; else the dummy hash
-    dummy = users._dummy_hash()
+    dummy = users.dummy_hash()
     assert len(spy_hashes) == 15
     assert [h == dummy for h in spy_hashes] == [False] * 3 + [True] * 12
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from assistant import account_lists, accounts, own_password
 from assistant.config import Settings
 from assistant.models import User
-from assistant.users import LoginLimits
+from assistant.login import LoginLimits
 from assistant.web.deps import COOKIE_NAME, current_user, get_db, get_settings_dep, require_role
 from assistant.web.routes_auth import client_address
 from assistant.web.schemas import MAX_ID, ResourceId

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 from assistant.config import Settings
 from assistant.models import User
 from assistant.sso import require_password_login
-from assistant.users import LOGIN_FAILED, LoginLimits, authenticate, end_session, start_session
+from assistant.login import LOGIN_FAILED, LoginLimits, authenticate
+from assistant.users import end_session, start_session
 from assistant.web.deps import COOKIE_NAME, ApiError, current_user, get_db, get_settings_dep
 from assistant.web.schemas import LoginRequest, UserOut
 
