@@ -1,10 +1,9 @@
 """Reflection data functions (``*, session``; never commit): question sets, saving
-answers idempotently, completion, sharing, export, deletion and retention."""
+answers idempotently, completion, sharing, deletion and retention (exports:
+:mod:`assistant.reflection_exports`)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from pathlib import Path
 from typing import Dict, List, Optional
 
@@ -17,7 +16,6 @@ from assistant import tracker_events
 from assistant.content import ContentError
 from assistant.db import mark_erased
 from assistant.errors import Conflict, DomainError, NotAllowed, NotFound
-from assistant.faq_io import spreadsheet_cell
 from assistant.models import (
     Reflection, ReflectionAnswer, ReflectionPrompt, ReflectionQuestion, ReflectionSet, User, utcnow,
 )
@@ -275,35 +273,6 @@ def purge(retention_days: int, *, session: Session, now: Optional[dt.datetime] =
     session.flush()
     mark_erased(session)
     return len(old)
-
-
-def _md_escape(value: str) -> str:
-    return (value or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def export_markdown(reflections: List[Reflection]) -> str:
-    """Reflections as Markdown (CPD evidence); HTML in answers is escaped."""
-    out = ["# My reflections", ""]
-    for r in reflections:
-        when = (r.completed_at or r.started_at).strftime("%d %B %Y")
-        out += [f"## {when}: {_md_escape(r.set_name)}", "",
-                f"Status: {r.status.replace('_', ' ')}; shared with line manager: {'yes' if r.shared else 'no'}", ""]
-        for a in r.answers:
-            out += [f"**{_md_escape(a.question)}**", "", "_(skipped)_" if a.skipped else _md_escape(a.answer), ""]
-    return "\n".join(out)
-
-
-def export_csv(reflections: List[Reflection]) -> str:
-    """Reflections as CSV, one row per answer; no cell can start a spreadsheet formula."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(["reflection_id", "date", "question_set", "status", "shared", "question", "answer", "skipped"])
-    for r in reflections:
-        for a in r.answers:
-            writer.writerow([spreadsheet_cell(v) for v in (
-                r.id, (r.completed_at or r.started_at).date().isoformat(), r.set_name, r.status,
-                "yes" if r.shared else "no", a.question, a.answer or "", "yes" if a.skipped else "no")])
-    return buf.getvalue()
 
 
 def weekly_counts(manager_id: int, *, weeks: int, session: Session, now: Optional[dt.datetime] = None) -> List[Dict]:

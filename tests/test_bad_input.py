@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from assistant import faq_io
+from assistant import reflection_exports
 from assistant import reflections as data
 from assistant.db import session_scope
 from assistant.dialogue import has_content
@@ -231,5 +232,5 @@ def test_reflection_export_and_faq_export_share_the_formula_guard(seeded, make_u
     with session_scope(seeded.database_url) as s:
         r = data.start_reflection(author_id=uid, run_id="r", set_row=data.get_set(None, session=s), session=s)
         data.save_answer(r, position=1, qid="what", question="@SUM(A1)", answer="\t=1+1", session=s)
-        out = data.export_csv(data.list_own(uid, session=s))
+        out = reflection_exports.export_csv(data.list_own(uid, session=s))
     assert "'@SUM(A1)" in out and "'\t=1+1" in out

@@ -7,6 +7,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from assistant import reflection_exports
 from assistant import reflections as data
 from assistant.db import session_scope
 from assistant.models import Faq, Reflection, ReflectionPrompt
@@ -119,8 +120,8 @@ def test_export_escapes_html_and_spreadsheet_formulas(seeded, make_user):
         data.save_answer(r, position=1, qid="what", question="Q", answer="<script>x</script>", session=s)
         data.save_answer(r, position=2, qid="so_what", question="Q2", answer="=HYPERLINK(1)", session=s)
         rows = data.list_own(uid, session=s)
-        assert "&lt;script&gt;" in data.export_markdown(rows)
-        assert "'=HYPERLINK(1)" in data.export_csv(rows)
+        assert "&lt;script&gt;" in reflection_exports.export_markdown(rows)
+        assert "'=HYPERLINK(1)" in reflection_exports.export_csv(rows)
 
 
 @pytest.mark.parametrize("who, status", [("mgr", 200), ("mgr2", 200), ("pat", 403), ("prog", 403), (None, 401)])

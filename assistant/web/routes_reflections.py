@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from sqlalchemy.orm import Session
 
 from assistant import prompts as prompt_data
+from assistant import reflection_exports
 from assistant import reflections as data
 from assistant.config import Settings
 from assistant.models import Reflection, ReflectionPrompt, User
@@ -63,10 +64,10 @@ def export(format: str = "md", user: User = Depends(practitioner), db: Session =
     rows = data.list_own(user.id, session=db)
     stamp = dt.date.today().isoformat()
     if format == "csv":
-        return Response(data.export_csv(rows), media_type="text/csv; charset=utf-8",
+        return Response(reflection_exports.export_csv(rows), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="reflections-{stamp}.csv"'})
     if format == "md":
-        return Response(data.export_markdown(rows), media_type="text/markdown; charset=utf-8",
+        return Response(reflection_exports.export_markdown(rows), media_type="text/markdown; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="reflections-{stamp}.md"'})
     raise ApiError(422, "Choose format=md or format=csv.", "bad_format")
 
