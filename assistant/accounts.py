@@ -25,7 +25,6 @@ Rules kept here, whoever calls:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Optional, Tuple
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 from assistant.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound
 from assistant.faq_admin import audit
 from assistant.models import ROLES, Reflection, User, WebSession, utcnow
-from assistant.users import create_user, get_user_by_username, hash_password
+from assistant.users import create_user, get_user_by_username, hash_password, token_digest
 
 RESET_LINK_HOURS = 72
 METHODS = ("link", "temporary")
@@ -76,11 +75,6 @@ class Credential:
     def link_path(self) -> Optional[str]:
         """The page that redeems a link (in the fragment: never sent to a server or logged)."""
         return f"/password#token={self.secret}" if self.method == "link" else None
-
-
-def token_digest(token: str) -> str:
-    """How a one-time link's token is stored (its SHA-256; the token itself never is)."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def record_change(actor: Optional[User], action: str, user: User, detail: dict, *, session: Session) -> None:

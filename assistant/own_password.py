@@ -9,11 +9,10 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from assistant.accounts import AccountInvalid, end_sessions, record_change, token_digest
+from assistant.accounts import AccountInvalid, end_sessions, record_change
 from assistant.models import User, utcnow
 from assistant.login import LOGIN_FAILED, LoginLimits, authenticate
-from assistant.users import MIN_PASSWORD_CHARS, hash_password
-from assistant.users import _token_hash as session_token_hash  # how sessions are stored
+from assistant.users import MIN_PASSWORD_CHARS, hash_password, token_digest
 
 
 def check_new_password(password: str) -> None:
@@ -63,6 +62,6 @@ def change_own_password(user: User, current_password: str, new_password: str, *,
     if new_password == current_password:
         raise AccountInvalid("Choose a new password, not the current one.", code="same_password")
     user.password_hash, user.must_change_password = hash_password(new_password), False
-    end_sessions(user.id, keep_token_hash=session_token_hash(keep_token) if keep_token else None, session=session)
+    end_sessions(user.id, keep_token_hash=token_digest(keep_token) if keep_token else None, session=session)
     record_change(user, "password_changed", user, {}, session=session)
     return user

@@ -45,8 +45,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-# A hash to verify against when the username does not exist, so timing does not tell.
-_DUMMY_HASH = None
+_DUMMY_HASH = None  # made on first use (see dummy_hash)
 
 
 def dummy_hash() -> str:
@@ -97,7 +96,9 @@ def team_of(manager_id: int, *, session: Session) -> List[User]:
     ))
 
 
-def _token_hash(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a secret token is stored: its SHA-256 (login session cookies here, one-time
+    password links in :mod:`assistant.accounts`); the token itself never is."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -106,7 +107,7 @@ def start_session(user: User, *, hours: float, session: Session) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(WebSession(
-        token_hash=_token_hash(token), user_id=user.id, created_at=now,
+        token_hash=token_digest(token), user_id=user.id, created_at=now,
         expires_at=now + dt.timedelta(hours=hours),
     ))
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
@@ -117,7 +118,7 @@ def user_for_token(token: Optional[str], *, session: Session) -> Optional[User]:
     """The active user of a live session token, or None (missing, unknown or expired)."""
     if not token or len(token) > 200:
         return None
-    row = session.get(WebSession, _token_hash(token))
+    row = session.get(WebSession, token_digest(token))
     if row is None or row.expires_at <= utcnow() or not row.user.active:
         return None
     return row.user
@@ -126,7 +127,7 @@ def user_for_token(token: Optional[str], *, session: Session) -> Optional[User]:
 def end_session(token: Optional[str], *, session: Session) -> None:
     """Log out: delete the session for ``token`` if any."""
     if token:
-        session.execute(delete(WebSession).where(WebSession.token_hash == _token_hash(token)))
+        session.execute(delete(WebSession).where(WebSession.token_hash == token_digest(token)))
 
 
 def staff_names(*, session: Session) -> List[str]:
