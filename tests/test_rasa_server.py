@@ -1,5 +1,8 @@
 """The launcher's performance fixes leave Rasa's behaviour exactly as it was."""
 import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, SlotSet, UserUttered
@@ -147,3 +150,97 @@ def test_a_kept_connection_is_given_up_before_the_action_server_would_close_it(m
 
     asyncio.run(main())
     assert peers[0] == peers[1] and peers[2] != peers[0]  # reused, then a new one after the idle time
+
+
+# --------------------------------------------------------------------------- quick validity
+
+def _valid_events():
+    from rasa_sdk.events import ActiveLoop, BotUttered, FollowupAction, SessionStarted, SlotSet
+    return [SlotSet("faq_key", "omfq"), SlotSet("step_retries", 1.0), ActiveLoop("reflection_form"),
+            ActiveLoop(None), FollowupAction("action_listen"), BotUttered("hi", {"buttons": []}),
+            SessionStarted(), {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0}]
+
+
+JSONISH = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=4),
+                       lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner,
+                                                                                   max_size=3), max_leaves=6)
+
+
+@st.composite
+def _action_results(draw):
+    """Action-server replies, mostly real events with a random change here and there."""
+    events = draw(st.lists(st.sampled_from(_valid_events()), max_size=5))
+    events = [dict(e) for e in events]
+    for event in events:
+        change = draw(st.sampled_from(["keep", "keep", "keep", "drop", "set", "rename"]))
+        key = draw(st.sampled_from(sorted(event) + ["timestamp", "metadata", "value", "name"]))
+        if change == "drop":
+            event.pop(key, None)
+        elif change == "set":
+            event[key] = draw(JSONISH)
+        elif change == "rename":
+            event["event"] = draw(st.sampled_from(["slot", "bot", "user", "active_loop", "nonsense", 3, None]))
+    result = {"events": events, "responses": draw(st.lists(st.dictionaries(st.text(max_size=3), JSONISH, max_size=2),
+                                                           max_size=2))}
+    shape = draw(st.sampled_from(["ok", "ok", "ok", "events", "responses", "whole"]))
+    if shape != "ok":
+        value = draw(JSONISH)
+        if shape == "whole":
+            return value
+        result[shape] = value
+    return result
+
+
+@hsettings(max_examples=400, derandomize=True, database=None, deadline=None)
+@given(_action_results())
+def test_the_quick_check_agrees_with_the_full_schema(result):
+    from jsonschema import validators
+
+    from assistant.rasa_server.fixes import quick_validity
+
+    schema = RemoteAction.action_response_format_spec()
+    validator = validators.validator_for(schema)(schema)
+    quick = quick_validity(schema, validators.validator_for(schema))
+    assert quick(result) == validator.is_valid(result)
+
+
+# --------------------------------------------------------------------------- short action calls
+
+def test_the_action_server_gets_rasas_call_with_the_events_from_the_latest_message(monkeypatch):
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa_sdk import Tracker
+
+    from assistant.rasa_server.fixes import install_short_action_calls
+    from tests.conftest import ROOT
+
+    original = RemoteAction.__dict__["_action_call_format"]
+    monkeypatch.setattr(RemoteAction, "_action_call_format", original)
+    install_short_action_calls()
+    domain = Domain.load(str(ROOT / "domain.yml"))
+    tracker = DialogueStateTracker("someone", domain.slots)
+    before = [SessionStarted(), ActionExecuted("action_listen"), UserUttered("hi", {"name": "greet"}, message_id="1"),
+              ActionExecuted("utter_greet"), ActionExecuted("action_listen")]
+    latest = [UserUttered("gibbs", {"name": "choose_set", "confidence": 0.9}, message_id="2"),
+              ActionExecuted("reflection_form"), SlotSet("set_key", "gibbs"), SlotSet("step_retries", 1.0)]
+    for event in before + latest:
+        tracker.update(event)
+    action = RemoteAction("validate_reflection_form", None)
+    ours, rasas = action._action_call_format(tracker, domain), original(action, tracker, domain)
+    assert ours["tracker"]["events"] == [e.as_dict() for e in latest]
+    assert rasas["tracker"]["events"] == [e.as_dict() for e in before + latest]
+    assert {**ours, "tracker": {**ours["tracker"], "events": None}} == \
+        {**rasas, "tracker": {**rasas["tracker"], "events": None}}  # all else is Rasa's call
+    # what the actions read is the same: the latest message, the slots to validate, the slots
+    short, full = Tracker.from_dict(ours["tracker"]), Tracker.from_dict(rasas["tracker"])
+    assert short.latest_message == full.latest_message and short.slots == full.slots
+    assert short.slots_to_validate() == full.slots_to_validate() == {"set_key": "gibbs", "step_retries": 1.0}
+    assert short.events[-1] == full.events[-1]
+
+
+def test_a_call_before_any_message_sends_every_event():
+    from assistant.rasa_server.fixes import recent_events
+
+    events = [SessionStarted(), ActionExecuted("action_listen")]
+    assert recent_events(events) == events
+    assert recent_events([]) == []

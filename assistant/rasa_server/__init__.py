@@ -4,6 +4,8 @@
 first (:func:`main`):
 
 - :mod:`.fixes`: performance fixes that don't change what Rasa does;
+- :mod:`.store`: cheaper reads and writes of Rasa's SQL tracker store (the same rows);
+- :mod:`.graph`: the model graph run without dask (the same nodes, inputs and results);
 - :mod:`.secrets`: no secret on a command line (``ps`` shows those to every local user).
   Rasa's HTTP API token is handed to Rasa's ``--auth-token`` inside this process; the
   action server requires ``action_token``, which Rasa sends as a header on every call;
@@ -19,11 +21,17 @@ Importing this package imports nothing of Rasa; each part does so when installed
 from __future__ import annotations
 
 from assistant.rasa_server.channel import CHANNEL_TOKEN_HEADER, web_app_input_class
-from assistant.rasa_server.fixes import install_event_type_cache, install_fixes, install_kept_alive_connections
+from assistant.rasa_server.fixes import (
+    install_event_type_cache, install_fixes, install_kept_alive_connections, install_short_action_calls,
+)
+from assistant.rasa_server.graph import install_sequential_graph_runs
+from assistant.rasa_server.store import install_sql_store_reads
 from assistant.rasa_server.secrets import ACTION_TOKEN_HEADER, install_action_token, with_auth_token
 
 __all__ = ["ACTION_TOKEN_HEADER", "CHANNEL_TOKEN_HEADER", "install_action_token", "install_event_type_cache",
-           "install_fixes", "install_kept_alive_connections", "main", "web_app_input_class", "with_auth_token"]
+           "install_fixes", "install_kept_alive_connections", "install_sequential_graph_runs",
+           "install_short_action_calls",
+           "install_sql_store_reads", "main", "web_app_input_class", "with_auth_token"]
 
 
 def __getattr__(name: str):
@@ -45,6 +53,9 @@ def main() -> None:
     install_fixes()
     install_event_type_cache()
     install_kept_alive_connections()
+    install_sql_store_reads()
+    install_short_action_calls()
+    install_sequential_graph_runs()
     install_action_token(settings.action_token)
     install_turns(settings)
     sys.argv = with_auth_token(sys.argv, settings.rasa_token)
