@@ -15,6 +15,7 @@ from actions.faq_reply import faq_reply
 from actions.reflection_actions import retries_of
 from assistant import dialogue
 from assistant import reflection_flow as flow
+from assistant import reflection_share as sharing
 from assistant import team_flow
 from assistant.masking import mask
 
@@ -98,7 +99,7 @@ class ActionLeaveFlow(Action):
             return run_events(dispatcher, tracker, lambda s, user: flow.pause(
                 user, tracker.get_slot("reflection_id"), session=s)) + end
         if loop == SHARE:
-            outcome = run_outcome(dispatcher, tracker, lambda s, user: flow.share(
+            outcome = run_outcome(dispatcher, tracker, lambda s, user: sharing.share(
                 user, tracker.get_slot("share_pending"), False, session=s))
             return [SlotSet(k, v) for k, v in outcome.slots.items()] + end
         dispatcher.utter_message(text=team_flow.CANCELLED)

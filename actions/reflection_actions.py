@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.common import entity, intent_of, message_id, run_events, run_outcome, text_of
 from assistant import reflection_flow as flow
+from assistant import reflection_share as sharing
 from assistant.config import get_settings
 from assistant.db import session_scope
 
@@ -151,7 +152,7 @@ class ValidateShareForm(FormValidationAction):
         """``yes`` / ``no``; anything else is asked again."""
         if value is None:  # a reset by the action before the form, not a reply
             return {"share_choice": None}
-        choice = flow.share_choice(intent_of(tracker), text_of(tracker))
+        choice = sharing.share_choice(intent_of(tracker), text_of(tracker))
         if choice is None:
             return {"share_choice": None, "step_retries": float(retries_of(tracker) + 1)}
         return {"share_choice": choice, "step_retries": 0.0}
@@ -164,7 +165,7 @@ class ActionAskShareChoice(Action):
         return "action_ask_share_choice"
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict]:
-        run_outcome(dispatcher, tracker, lambda s, user: flow.ask_share(user, retries_of(tracker)))
+        run_outcome(dispatcher, tracker, lambda s, user: sharing.ask_share(user, retries_of(tracker)))
         return []
 
 
@@ -176,5 +177,5 @@ class ActionSubmitShare(Action):
 
     async def run(self, dispatcher, tracker, domain) -> List[Dict]:
         yes = tracker.get_slot("share_choice") == "yes"
-        return run_events(dispatcher, tracker, lambda s, user: flow.share(
+        return run_events(dispatcher, tracker, lambda s, user: sharing.share(
             user, tracker.get_slot("share_pending"), yes, session=s))

@@ -1,7 +1,8 @@
 """make bench's measuring parts that need no trained model (the real run is `make bench`)."""
 import yaml
 
-from assistant import bench, evaluation
+from assistant import bench_stability as bench
+from assistant import evaluation
 
 
 def test_seeded_config_changes_only_the_seeds(tmp_path):
