@@ -62,8 +62,8 @@ class TinyStack:
         return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
 
     def start(self, name):
-        self.starts.append(name)
         self.procs[name] = self._spawn()
+        self.starts.append(name)  # after the new process is in place: the test reads both
 
     def stop_all(self):
         for p in self.procs.values():
