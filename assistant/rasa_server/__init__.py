@@ -25,13 +25,12 @@ from assistant.rasa_server.fixes import (
     install_event_type_cache, install_fixes, install_kept_alive_connections, install_short_action_calls,
 )
 from assistant.rasa_server.graph import install_sequential_graph_runs
-from assistant.rasa_server.store import install_sql_store_reads
 from assistant.rasa_server.secrets import ACTION_TOKEN_HEADER, install_action_token, with_auth_token
+from assistant.rasa_server.store import install_sql_store_reads
 
 __all__ = ["ACTION_TOKEN_HEADER", "CHANNEL_TOKEN_HEADER", "install_action_token", "install_event_type_cache",
            "install_fixes", "install_kept_alive_connections", "install_sequential_graph_runs",
-           "install_short_action_calls",
-           "install_sql_store_reads", "main", "web_app_input_class", "with_auth_token"]
+           "install_short_action_calls", "install_sql_store_reads", "main", "web_app_input_class", "with_auth_token"]
 
 
 def __getattr__(name: str):

@@ -167,10 +167,9 @@ def install_short_action_calls() -> None:
     of every event of the session: Rasa encoded, and the action server decoded, the whole
     session on every action call (~5% of Rasa's CPU per message, ~8% of the action
     server's). Everything else in the call is what Rasa sends."""
+    import rasa
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.trackers import EventVerbosity
-
-    import rasa
 
     def _action_call_format(self, tracker, domain) -> Dict[str, Any]:
         state = tracker.current_state(EventVerbosity.NONE)  # Rasa's state, events aside
