@@ -8,7 +8,7 @@ numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 FAQ_INTENT = "faq"
 OUT_OF_SCOPE = "out_of_scope"
@@ -20,6 +20,10 @@ MAX_SUGGESTIONS = 3
 #   "fallback"     suggest or decline, never answer outright         (action_default_fallback)
 #   "interruption" answer (at the stricter interruption threshold) or nothing (mid-reflection)
 MODES = ("chat", "fallback", "interruption")
+
+# The nearest-example ranking ``[{key, score}]``, or a function returning it: the ranking
+# costs a few ms, so the action server passes a function, called only when needed.
+NearestRanking = Union[Sequence[Dict[str, Any]], Callable[[], Sequence[Dict[str, Any]]]]
 
 
 @dataclass
@@ -51,7 +55,13 @@ class Thresholds:
       or when its score reaches ``suggest_alone`` (or there is no lexical ranking);
     - ``interruption``: the ResponseSelector score needed to answer a question asked
       mid-reflection, with the lexical ranker's top key the same, its share
-      top / (top + second) at least ``lexical`` and its raw score at least ``lexical_min``.
+      top / (top + second) at least ``lexical`` and its raw score at least ``lexical_min``;
+    - ``nearest_min`` / ``nearest_margin``: in chat, a question the combined score does not
+      answer is answered with the lexical ranker's top key when that ranker is clear (share
+      and raw score as for ``interruption``) and the nearest example question
+      (:mod:`assistant.nearest`) is of the same FAQ, with similarity at least
+      ``nearest_min`` and at least ``nearest_margin`` ahead of the next FAQ or out-of-scope
+      example: two rankers that do not move with training agree.
     """
 
     answer: float
@@ -65,6 +75,8 @@ class Thresholds:
     interruption: float
     suggest_alone: float = 0.0  # 0: the selector's score alone (the behaviour before the lexical check)
     suggest_lexical_top: int = 0
+    nearest_min: float = 2.0  # above any cosine similarity: the nearest-example rule off
+    nearest_margin: float = 0.0
 
 
 def thresholds_from(settings: Any) -> Thresholds:
@@ -76,6 +88,7 @@ def thresholds_from(settings: Any) -> Thresholds:
         lexical=settings.lexical_share_threshold, lexical_min=settings.lexical_min_score,
         interruption=settings.interruption_answer_threshold,
         suggest_alone=settings.suggest_alone_threshold, suggest_lexical_top=settings.suggest_lexical_top,
+        nearest_min=settings.nearest_min_similarity, nearest_margin=settings.nearest_margin,
     )
 
 
@@ -130,6 +143,19 @@ def combined_ranking(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequ
     return sorted(combined.items(), key=lambda kv: -kv[1])
 
 
+def nearest_agrees(key: Optional[str], nearest: Optional[NearestRanking], t: Thresholds) -> bool:
+    """Whether the nearest example question is of ``key``, similar enough and clearly ahead
+    of the next key (``nearest`` may be the ranking or a function returning it)."""
+    if key is None or nearest is None:
+        return False
+    ranking = nearest() if callable(nearest) else nearest
+    if not ranking or ranking[0]["key"] != key:
+        return False
+    first = float(ranking[0]["score"])
+    second = float(ranking[1]["score"]) if len(ranking) > 1 else 0.0
+    return first >= t.nearest_min and first - second >= t.nearest_margin
+
+
 def suggested_keys(scored: Sequence[Tuple[str, float]], lexical: Optional[Sequence[Dict[str, Any]]],
                    t: Thresholds) -> List[str]:
     """The keys to offer as "Did you mean" (up to three, best first): the ResponseSelector's
@@ -144,13 +170,16 @@ def decide(
     parse: Dict[str, Any], *, answer_threshold: Optional[float] = None,
     suggest_threshold: Optional[float] = None, thresholds: Optional[Thresholds] = None,
     lexical: Optional[Sequence[Dict[str, Any]]] = None, mode: str = "chat",
+    nearest: Optional[NearestRanking] = None,
 ) -> Decision:
     """Decide how to respond to a parsed message.
 
     In chat, the key with the best combined score (:func:`combined_ranking`) is answered
     when that score reaches ``combined`` and either both rankers put it first or it leads
     the next key by ``disagree_margin``; without a lexical ranking, the ResponseSelector's
-    top key is answered at ``answer``. Otherwise keys whose ResponseSelector score is at
+    top key is answered at ``answer``. Failing that, the lexical top key is answered when
+    the lexical ranker is clear and the nearest example (``nearest``) agrees
+    (:func:`nearest_agrees`). Otherwise keys whose ResponseSelector score is at
     least ``suggest`` are offered (up to three); otherwise the question is declined.
     ``mode`` (see :data:`MODES`) limits what may happen. ``thresholds`` defaults to the ones
     in ``Settings``; ``answer_threshold`` / ``suggest_threshold`` override them (kept for
@@ -200,6 +229,9 @@ def decide(
             both_first = best == top_key == lex_key
             if best_score >= t.combined and (both_first or best_score - next_score >= t.disagree_margin):
                 return Decision("answer", key=best, confidence=dict(scored).get(best, 0.0))
+            lexical_clear = lex_share >= t.lexical and lex_score >= t.lexical_min
+            if lexical_clear and nearest_agrees(lex_key, nearest, t):
+                return Decision("answer", key=lex_key, confidence=dict(scored).get(lex_key, 0.0))
     suggestions = suggested_keys(scored, lexical, t)
     if suggestions:
         return Decision("suggest", key=top_key, confidence=top_score, suggestions=suggestions)

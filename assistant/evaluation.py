@@ -30,6 +30,7 @@ import yaml
 from assistant.answering import Decision, Thresholds, decide
 from assistant.config import PROJECT_ROOT
 from assistant.lexical import FaqDocument, LexicalIndex, build_index, lexical_ranking
+from assistant.nearest import NearestExamples, build_nearest, nearest_ranking
 
 OUT_OF_SCOPE = "out_of_scope"
 DEV_SET = PROJECT_ROOT.parent / "shared" / "eval" / "faq_dev.yml"
@@ -84,11 +85,14 @@ def outcome(decision: Decision) -> Tuple[str, Optional[str]]:
 
 
 def decide_rows(questions: Sequence[Tuple[str, str]], parses: Sequence[Dict[str, Any]],
-                thresholds: Thresholds, index: Optional[LexicalIndex]) -> List[Row]:
-    """Apply the action server's decision to parsed questions."""
+                thresholds: Thresholds, index: Optional[LexicalIndex],
+                nearest: Optional[NearestExamples] = None) -> List[Row]:
+    """Apply the action server's decision to parsed questions (``nearest``: the
+    nearest-example ranker, as the action server builds it from the same FAQs)."""
     rows = []
     for (text, expected), parse in zip(questions, parses):
-        d = decide(parse, thresholds=thresholds, lexical=lexical_ranking(index, text) if index else None)
+        d = decide(parse, thresholds=thresholds, lexical=lexical_ranking(index, text) if index else None,
+                   nearest=lambda text=text: nearest_ranking(nearest, text) if nearest else None)
         rows.append((text, expected) + outcome(d))
     return rows
 
@@ -138,12 +142,13 @@ def evaluate_model(model: Path, sets: Dict[str, Path], thresholds: Thresholds,
     """The measures of one model on each named set (plus the rows, under ``rows``).
     ``parse`` stands in for Rasa (:func:`parse_all`) in tests; it must be picklable."""
     index = build_index(docs) if docs else None
+    nearest = build_nearest(docs) if docs else None
     loaded = {name: load_questions(path) for name, path in sets.items()}
     texts = [t for qs in loaded.values() for t, _ in qs]
     parses = iter((parse or parse_all)(model, texts))
     out = {}
     for name, questions in loaded.items():
-        rows = decide_rows(questions, [next(parses) for _ in questions], thresholds, index)
+        rows = decide_rows(questions, [next(parses) for _ in questions], thresholds, index, nearest)
         out[name] = {**score(rows), "rows": rows}
     return out
 

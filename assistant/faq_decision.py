@@ -4,15 +4,17 @@
 (:mod:`assistant.lexical`) built from the published FAQs in the database, and applies
 the thresholds in ``Settings`` through the pure :func:`assistant.answering.decide`.
 
-The lexical index is cached per process and per database; it is rebuilt when the FAQ
-content changes (a cheap fingerprint query per message: counts, versions, latest
+The lexical index and the nearest-example ranker (:mod:`assistant.nearest`, built in a
+background thread: about a second) are cached per process and per database; they are rebuilt
+when the FAQ content changes (a cheap fingerprint query per message: counts, versions, latest
 update and example ids), so an FAQ or example added on the programme team's page is
 matched at once.
 """
 from __future__ import annotations
 
 import threading
-from typing import Any, Dict, Optional, Tuple
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,11 +22,31 @@ from sqlalchemy.orm import Session
 from assistant.answering import Decision, decide, thresholds_from
 from assistant.config import Settings, get_settings
 from assistant.evaluation import documents_from_items
-from assistant.lexical import LexicalIndex, build_index, lexical_ranking
+from assistant.lexical import FaqDocument, LexicalIndex, build_index, lexical_ranking
 from assistant.models import Faq, FaqExample
+from assistant.nearest import NearestExamples, build_nearest, nearest_ranking
+
+
+@dataclass
+class _Rankers:
+    """The rankers for one version of the published FAQs."""
+
+    fingerprint: Tuple[Any, ...]
+    docs: List[FaqDocument]
+    index: Optional[LexicalIndex]
+    _nearest: Optional[NearestExamples] = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def nearest(self) -> Optional[NearestExamples]:
+        """The nearest-example ranker, built the first time a decision needs it."""
+        with self._lock:
+            if self._nearest is None and self.docs:
+                self._nearest = build_nearest(self.docs)
+            return self._nearest
+
 
 _lock = threading.Lock()
-_cache: Dict[str, Tuple[Any, LexicalIndex]] = {}
+_cache: Dict[str, _Rankers] = {}
 
 
 def _fingerprint(session: Session) -> Tuple[Any, ...]:
@@ -42,19 +64,32 @@ def _load_documents(session: Session):
          "examples": [e.text for e in f.examples]} for f in rows)
 
 
-def lexical_index(*, session: Session) -> Optional[LexicalIndex]:
-    """The lexical index for the published FAQs (cached; rebuilt when the content changes)."""
+def _rankers(*, session: Session) -> _Rankers:
     bind = str(session.get_bind().url)
     fingerprint = _fingerprint(session)
     with _lock:
         cached = _cache.get(bind)
-        if cached and cached[0] == fingerprint:
-            return cached[1]
+        if cached and cached.fingerprint == fingerprint:
+            return cached
     docs = _load_documents(session)
-    index = build_index(docs) if docs else None
+    rankers = _Rankers(fingerprint, docs, build_index(docs) if docs else None)
     with _lock:
-        _cache[bind] = (fingerprint, index)
-    return index
+        _cache[bind] = rankers
+    # built in the background (about a second), so that the first question needing it
+    # waits for what is left rather than for all of it
+    threading.Thread(target=rankers.nearest, name="nearest-ranker", daemon=True).start()
+    return rankers
+
+
+def lexical_index(*, session: Session) -> Optional[LexicalIndex]:
+    """The lexical index for the published FAQs (cached; rebuilt when the content changes)."""
+    return _rankers(session=session).index
+
+
+def nearest_ranker(*, session: Session) -> Optional[NearestExamples]:
+    """The nearest-example ranker for the published FAQs (built on first use, cached like
+    the lexical index)."""
+    return _rankers(session=session).nearest()
 
 
 def decide_for(parse: Dict[str, Any], *, session: Session, mode: str = "chat",
@@ -66,6 +101,8 @@ def decide_for(parse: Dict[str, Any], *, session: Session, mode: str = "chat",
     clearly a known FAQ, at ``Settings.interruption_answer_threshold``; otherwise
     ``decline``, meaning "not an FAQ question: carry on")."""
     settings = settings or get_settings()
-    index = lexical_index(session=session)
-    ranking = lexical_ranking(index, parse.get("text") or "") if index else None
-    return decide(parse, thresholds=thresholds_from(settings), lexical=ranking, mode=mode)
+    rankers = _rankers(session=session)
+    text = parse.get("text") or ""
+    ranking = lexical_ranking(rankers.index, text) if rankers.index else None
+    return decide(parse, thresholds=thresholds_from(settings), lexical=ranking, mode=mode,
+                  nearest=lambda: nearest_ranking(rankers.nearest(), text))

@@ -115,10 +115,12 @@ def test_thresholds_come_from_settings():
     s = Settings(env="test", answer_threshold=0.7, suggest_threshold=0.3, combined_answer_threshold=1.1,
                  lexical_weight=1.5, lexical_full_score=8.0, disagree_margin=0.4,
                  lexical_share_threshold=0.6, lexical_min_score=2.0, interruption_answer_threshold=0.65,
-                 suggest_alone_threshold=0.55, suggest_lexical_top=2)
+                 suggest_alone_threshold=0.55, suggest_lexical_top=2, nearest_min_similarity=0.45,
+                 nearest_margin=0.07)
     assert thresholds_from(s) == Thresholds(answer=0.7, suggest=0.3, combined=1.1, lexical_weight=1.5,
                                             lexical_full=8.0, disagree_margin=0.4, lexical=0.6, lexical_min=2.0,
-                                            interruption=0.65, suggest_alone=0.55, suggest_lexical_top=2)
+                                            interruption=0.65, suggest_alone=0.55, suggest_lexical_top=2,
+                                            nearest_min=0.45, nearest_margin=0.07)
 
 
 # --- "Did you mean": a scattered selector score needs a word match ---------------------------------
@@ -141,3 +143,53 @@ def test_a_fairly_sure_selector_key_is_offered_without_a_word_match():
     d = decide(p, thresholds=SUGGEST, lexical=lex(("seed_what_is", 0.5)))
     assert d.kind == "suggest" and d.suggestions == ["omfq"]
     assert decide(p, thresholds=SUGGEST, lexical=None).suggestions == ["omfq", "spa"]  # no index: as before
+
+
+# --- the nearest example question: a third ranker that does not move with training ---------------
+
+NEAR = replace(LEX, nearest_min=0.4, nearest_margin=0.05)
+
+
+def test_a_clear_lexical_key_with_the_nearest_example_agreeing_is_answered():
+    # the selector prefers another key (0.51 vs 0.34): the combined rule does not answer
+    p = parse("What are the four pilots?", ranking=[("rsm_what_is", 0.51), ("oep_pilots", 0.34)])
+    clear = lex(("oep_pilots", 8.2), ("rsm_what_is", 6.0))  # share 0.58
+    assert decide(p, thresholds=NEAR, lexical=clear).kind == "suggest"
+    d = decide(p, thresholds=NEAR, lexical=clear, nearest=lex(("oep_pilots", 0.73), ("rsm_what_is", 0.47)))
+    assert (d.kind, d.key) == ("answer", "oep_pilots")
+    # a function is called for the ranking only when the rule is reached
+    assert decide(p, thresholds=NEAR, lexical=clear,
+                  nearest=lambda: lex(("oep_pilots", 0.73))).kind == "answer"
+
+
+def test_the_nearest_example_rule_needs_every_condition():
+    p = parse("x", ranking=[("rsm_what_is", 0.51), ("oep_pilots", 0.34)])
+    clear = lex(("oep_pilots", 8.2), ("rsm_what_is", 6.0))  # share 0.58
+    near = lex(("oep_pilots", 0.73), ("rsm_what_is", 0.47))
+    cases = [
+        (clear, lex(("rsm_what_is", 0.73), ("oep_pilots", 0.6))),      # nearest: another key
+        (clear, lex(("out_of_scope", 0.8), ("oep_pilots", 0.73))),     # nearest: an out-of-scope example
+        (clear, lex(("oep_pilots", 0.39))),                             # not similar enough
+        (clear, lex(("oep_pilots", 0.50), ("rsm_what_is", 0.47))),     # not clearly ahead
+        (lex(("oep_pilots", 0.9)), near),                               # lexical score under lexical_min
+        (lex(("oep_pilots", 8.2), ("rsm_what_is", 8.0)), near),         # lexical share under 0.55
+        (clear, []), (clear, None),
+    ]
+    for lexical, nearest in cases:
+        assert decide(p, thresholds=NEAR, lexical=lexical, nearest=nearest).kind != "answer", (lexical, nearest)
+
+
+def test_the_nearest_example_never_answers_outside_chat_or_for_other_intents():
+    clear = lex(("oep_pilots", 8.2), ("rsm_what_is", 6.0))  # share 0.58
+    near = lex(("oep_pilots", 0.73))
+    p = parse("x", ranking=[("rsm_what_is", 0.51), ("oep_pilots", 0.34)])
+    for mode in ("fallback", "interruption"):
+        assert decide(p, thresholds=NEAR, lexical=clear, nearest=near, mode=mode).kind != "answer"
+    for intent in ("nlu_fallback", "out_of_scope", "greet"):
+        q = parse("x", intent=intent, ranking=[("rsm_what_is", 0.51), ("oep_pilots", 0.34)])
+        assert decide(q, thresholds=NEAR, lexical=clear, nearest=near).kind != "answer"
+    called = []
+    # a question the combined rule answers never computes the nearest ranking
+    sure = parse("x", ranking=[("oep_pilots", 0.9)])
+    assert decide(sure, thresholds=NEAR, lexical=clear, nearest=lambda: called.append(1) or near).kind == "answer"
+    assert called == []
