@@ -5,7 +5,7 @@
 the thresholds in ``Settings`` through the pure :func:`assistant.answering.decide`.
 
 The lexical index and the nearest-example ranker (:mod:`assistant.nearest`, built in a
-background thread: about a second) are cached per process and per database; they are rebuilt
+background thread: a quarter of a second of CPU for 43 FAQs) are cached per process and per database; they are rebuilt
 when the FAQ content changes (a cheap fingerprint query per message: counts, versions, latest
 update and example ids), so an FAQ or example added on the programme team's page is
 matched at once.
@@ -75,7 +75,7 @@ def _rankers(*, session: Session) -> _Rankers:
     rankers = _Rankers(fingerprint, docs, build_index(docs) if docs else None)
     with _lock:
         _cache[bind] = rankers
-    # built in the background (about a second), so that the first question needing it
+    # built in the background (0.25 s of CPU for 43 FAQs), so that the first question needing it
     # waits for what is left rather than for all of it
     threading.Thread(target=rankers.nearest, name="nearest-ranker", daemon=True).start()
     return rankers
