@@ -28,6 +28,8 @@ from typing import Dict, FrozenSet, Iterable, List, Tuple
 
 import regex as re
 
+from assistant.phones import find_phones
+
 LABELS = {
     "CASE_REF": ("case reference", "[case reference]"),
     "PNC": ("PNC number", "[PNC number]"),
@@ -167,18 +169,12 @@ def _is_birth_date(m, text: str) -> bool:
 
 
 def _phones(text: str) -> List[Tuple[int, int]]:
+    """Phone numbers in ``text`` (:func:`assistant.phones.find_phones`), the date-like spans
+    found by the DOB rule blanked out for a second scan."""
     if sum(c.isdigit() for c in text) < 10:  # fast path: no room for a phone number
         return []
-    import phonenumbers
-
-    out = []
-    # POSSIBLE, not VALID: libphonenumber knows Ofcom's drama ranges are unassigned
-    for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE):
-        digits = sum(c.isdigit() for c in m.raw_string)
-        near = text[m.start - 1:m.start] + text[m.end:m.end + 1]
-        if 10 <= digits <= 15 and not any(c.isalnum() for c in near):
-            out.append((m.start, m.end))
-    return out
+    dates = [m.span() for label, rx in _rules() if label == "DOB" for m in rx.finditer(text)]
+    return find_phones(text, dates)
 
 
 def _joined(text: str, words: list, j: int, first: int) -> bool:

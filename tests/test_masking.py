@@ -51,6 +51,23 @@ def test_a_name_next_to_another_identifier_keeps_both_labels():
     assert result.found == {"NAME": 1, "CASE_REF": 1}
 
 
+@pytest.mark.parametrize("text, expected", [
+    # libphonenumber reads "X" + digits after a number as its extension, even across a sentence
+    ("Tel: 07700900864. X900001's risk assessment is overdue.",
+     "Tel: [phone number]. [case reference]'s risk assessment is overdue."),
+    ("Tel: 07700 900864, X900001 rang", "Tel: [phone number], [case reference] rang"),
+    ("call 020 7946 0000 ext 123 today", "call [phone number] ext 123 today"),
+    # ... and a number followed by a date after a full stop as one date-like candidate
+    ("Tel: 07700900864. 03/03/90 is his date of birth.", "Tel: [phone number]. [date of birth] is his date of birth."),
+    ("mob 020 7946 0822, 03/03/90 is his DOB", "mob [phone number], [date of birth] is his DOB"),
+    # ... or with nothing between them
+    ("Tel: 07700900864 03/03/90 is his date of birth", "Tel: [phone number] [date of birth] is his date of birth"),
+    ("phone +44 (0)20 7946 0022 31st Jan 1986 is his DOB", "phone [phone number] [date of birth] is his DOB"),
+])
+def test_a_phone_number_followed_by_what_looks_like_an_extension(text, expected):
+    assert mask(text).text == expected
+
+
 def test_masking_does_not_load_tensorflow():
     """The web app and the action server mask text; TensorFlow (via thinc) would cost ~500 MB."""
     code = ("import sys; from assistant.masking import mask; "
