@@ -5,10 +5,10 @@
 the thresholds in ``Settings`` through the pure :func:`assistant.answering.decide`.
 
 The lexical index and the nearest-example ranker (:mod:`assistant.nearest`, built in a
-background thread: a quarter of a second of CPU for 43 FAQs) are cached per process and per database; they are rebuilt
-when the FAQ content changes (a cheap fingerprint query per message: counts, versions, latest
-update and example ids), so an FAQ or example added on the programme team's page is
-matched at once.
+background thread: a quarter of a second of CPU for 43 FAQs) are cached per process and
+per database; they are rebuilt when the FAQ content changes (a cheap fingerprint query
+per message: counts, versions, latest update and example ids), so an FAQ or example
+added on the programme team's page is matched at once.
 """
 from __future__ import annotations
 
