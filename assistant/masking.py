@@ -168,12 +168,11 @@ def _is_birth_date(m, text: str) -> bool:
     return year < 2000 or bool(cue) and year <= dt.date.today().year - 10
 
 
-def _phones(text: str) -> List[Tuple[int, int]]:
-    """Phone numbers in ``text`` (:func:`assistant.phones.find_phones`), the date-like spans
-    found by the DOB rule blanked out for a second scan."""
+def _phones(text: str, dates: List[Tuple[int, int]]) -> List[Tuple[int, int]]:
+    """Phone numbers in ``text`` (:func:`assistant.phones.find_phones`), with ``dates`` (every
+    span the DOB rule matched) blanked out for a second scan."""
     if sum(c.isdigit() for c in text) < 10:  # fast path: no room for a phone number
         return []
-    dates = [m.span() for label, rx in _rules() if label == "DOB" for m in rx.finditer(text)]
     return find_phones(text, dates)
 
 
@@ -252,10 +251,13 @@ def find_spans(text: str, keep_names: Iterable[str] = ()) -> List[Tuple[int, int
     if not text:
         return []
     candidates = []
+    dates = []  # every date-like span, a birth date or not: hidden from the phone scan
     for label, rx in _rules():
         for m in rx.finditer(text):
-            if label == "DOB" and not _is_birth_date(m, text):
-                continue
+            if label == "DOB":
+                dates.append(m.span())
+                if not _is_birth_date(m, text):
+                    continue
             if label == "EMAIL" and m.groupdict().get("at") and m.group("at").strip() == "at" \
                     and "dot" not in m.group().lower() and not re.search(r"[._+\d]", text[m.start():m.start("at")]):
                 continue  # "look at gov.uk" is not an email address
@@ -264,7 +266,7 @@ def find_spans(text: str, keep_names: Iterable[str] = ()) -> List[Tuple[int, int
                 if digits[:2] in ("19", "20") or m.group()[-2:] in {"or", "to", "in", "on", "at", "of", "is", "be"}:
                     continue
             candidates.append((m.start(), m.end(), label))
-    candidates += [(s, e, "PHONE") for s, e in _phones(text)]
+    candidates += [(s, e, "PHONE") for s, e in _phones(text, dates)]
     firsts, ordinary, lasts, common = _words()
     words = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(text)]
     keep = {_plain(w) for n in keep_names for w in _WORD.findall(n or "")}

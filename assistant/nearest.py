@@ -22,10 +22,10 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import yaml
 
+from assistant.answering import OUT_OF_SCOPE
 from assistant.config import PROJECT_ROOT
 from assistant.lexical import FaqDocument, words
 
-OUT_OF_SCOPE = "out_of_scope"
 OUT_OF_SCOPE_FILE = PROJECT_ROOT / "nlu_data" / "out_of_scope.yml"
 MIN_N, MAX_N = 3, 5
 
